@@ -1,0 +1,160 @@
+"""Settings: every environment variable the product reads, with its documented default."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_MODEL_PATH = PACKAGE_DIR / "models" / "default.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    """Topic names; every name gets the configurable prefix."""
+
+    prefix: str = ""
+
+    def name(self, base: str) -> str:
+        return f"{self.prefix}{base}"
+
+    @property
+    def web(self) -> str:
+        return self.name("events.web")
+
+    @property
+    def email(self) -> str:
+        return self.name("events.email")
+
+    @property
+    def product(self) -> str:
+        return self.name("events.product")
+
+    @property
+    def intent(self) -> str:
+        return self.name("events.intent")
+
+    @property
+    def crm_contacts(self) -> str:
+        return self.name("crm.contacts")
+
+    @property
+    def crm_accounts(self) -> str:
+        return self.name("crm.accounts")
+
+    @property
+    def reps(self) -> str:
+        return self.name("sales.reps")
+
+    @property
+    def activity(self) -> str:
+        return self.name("sales.activity")
+
+    @property
+    def qualification_events(self) -> str:
+        return self.name("qualification.events")
+
+    @property
+    def qualification_contacts(self) -> str:
+        return self.name("qualification.contacts")
+
+    @property
+    def qualification_accounts(self) -> str:
+        return self.name("qualification.accounts")
+
+    @property
+    def assignments(self) -> str:
+        return self.name("routing.assignments")
+
+    @property
+    def sla_events(self) -> str:
+        return self.name("sla.events")
+
+    @property
+    def dlq(self) -> str:
+        return self.name("qualification.dlq")
+
+    @property
+    def contact_inputs(self) -> str:
+        return self.name("qualstream.contact-inputs")
+
+    @property
+    def account_inputs(self) -> str:
+        return self.name("qualstream.account-inputs")
+
+    def contact_sources(self) -> list[str]:
+        """Input topics whose records become contact inputs."""
+        return [self.web, self.email, self.product, self.crm_contacts]
+
+    def account_sources(self) -> list[str]:
+        """Input topics whose records become account inputs."""
+        return [self.crm_accounts, self.intent]
+
+
+def _env_int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _env_float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    return float(raw) if raw not in (None, "") else default
+
+
+def _env_bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything configurable, read once from the environment by :func:`from_env`."""
+
+    kafka_bootstrap_servers: str = "localhost:9092"
+    redis_url: str | None = None
+    model_path: Path = DEFAULT_MODEL_PATH
+    topic_prefix: str = ""
+    web_port: int = 6066
+    web_host: str = "127.0.0.1"
+    app_id: str = "qualstream"
+    data_dir: Path = Path(".qualstream-data")
+    store: str = "rocksdb://"
+    partitions: int = 4
+    schema_registry_url: str | None = None
+    # Tansu reports a wrong end offset for multi-record batches; one record per batch fixes it.
+    one_record_batches: bool = False
+    session_timeout_s: float = 30.0
+    heartbeat_interval_s: float = 3.0
+    future_skew_ms: int = 5 * 60 * 1000
+    log_level: str = "info"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(self.topic_prefix)
+
+
+def from_env(env: dict[str, str] | None = None) -> Settings:
+    """Read the settings from ``env`` (default: the process environment)."""
+    e = dict(os.environ if env is None else env)
+    return Settings(
+        kafka_bootstrap_servers=e.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092"),
+        redis_url=e.get("REDIS_URL") or None,
+        model_path=Path(e.get("QUALSTREAM_MODEL") or DEFAULT_MODEL_PATH),
+        topic_prefix=e.get("QUALSTREAM_TOPIC_PREFIX", ""),
+        web_port=_env_int(e, "QUALSTREAM_WEB_PORT", 6066),
+        web_host=e.get("QUALSTREAM_WEB_HOST", "127.0.0.1"),
+        app_id=e.get("QUALSTREAM_APP_ID", "qualstream"),
+        data_dir=Path(e.get("QUALSTREAM_DATA_DIR", ".qualstream-data")),
+        store=e.get("QUALSTREAM_STORE", "rocksdb://"),
+        partitions=_env_int(e, "QUALSTREAM_PARTITIONS", 4),
+        schema_registry_url=e.get("QUALSTREAM_SCHEMA_REGISTRY_URL") or None,
+        one_record_batches=_env_bool(e, "QUALSTREAM_ONE_RECORD_BATCHES", False),
+        session_timeout_s=_env_float(e, "QUALSTREAM_SESSION_TIMEOUT_S", 30.0),
+        heartbeat_interval_s=_env_float(e, "QUALSTREAM_HEARTBEAT_INTERVAL_S", 3.0),
+        future_skew_ms=_env_int(e, "QUALSTREAM_FUTURE_SKEW_MS", 5 * 60 * 1000),
+        log_level=e.get("QUALSTREAM_LOG_LEVEL", "info"),
+    )
