@@ -123,6 +123,9 @@ class Settings:
     data_dir: Path = Path(".qualstream-data")
     store: str = "rocksdb://"
     partitions: int = 4
+    replication_factor: int = 1
+    standby_replicas: int = 1
+    commit_interval_s: float = 2.8
     schema_registry_url: str | None = None
     # Tansu reports a wrong end offset for multi-record batches; one record per batch fixes it.
     one_record_batches: bool = False
@@ -151,6 +154,9 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         data_dir=Path(e.get("QUALSTREAM_DATA_DIR", ".qualstream-data")),
         store=e.get("QUALSTREAM_STORE", "rocksdb://"),
         partitions=_env_int(e, "QUALSTREAM_PARTITIONS", 4),
+        replication_factor=_env_int(e, "QUALSTREAM_REPLICATION_FACTOR", 1),
+        standby_replicas=_env_int(e, "QUALSTREAM_STANDBY_REPLICAS", 1),
+        commit_interval_s=_env_float(e, "QUALSTREAM_COMMIT_INTERVAL_S", 2.8),
         schema_registry_url=e.get("QUALSTREAM_SCHEMA_REGISTRY_URL") or None,
         one_record_batches=_env_bool(e, "QUALSTREAM_ONE_RECORD_BATCHES", False),
         session_timeout_s=_env_float(e, "QUALSTREAM_SESSION_TIMEOUT_S", 30.0),

@@ -1,0 +1,54 @@
+"""Prometheus metrics: base units, labels of bounded cardinality (never a contact id or e-mail)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+                   30.0, 60.0, 300.0)
+
+
+class Metrics:
+    """Every series one worker exports; one instance per worker (its own registry)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.events_in = Counter(
+            "qualstream_events_in_total", "Input records read, by source topic.",
+            ["source"], registry=r)
+        self.events_rejected = Counter(
+            "qualstream_events_rejected_total",
+            "Input records rejected to the dead-letter topic, by stage and reason.",
+            ["stage", "reason"], registry=r)
+        self.events_dropped = Counter(
+            "qualstream_events_dropped_total",
+            "Valid input records deliberately not scored (bot, internal traffic).",
+            ["reason"], registry=r)
+        self.dlq_records = Counter(
+            "qualstream_dlq_records_total", "Records written to the dead-letter topic.",
+            ["stage"], registry=r)
+        self.duplicates = Counter(
+            "qualstream_duplicates_skipped_total",
+            "Inputs skipped as re-deliveries or duplicate event ids, by agent.",
+            ["agent"], registry=r)
+        self.processing = Histogram(
+            "qualstream_processing_seconds", "Time spent processing one message, by agent.",
+            ["agent"], buckets=LATENCY_BUCKETS, registry=r)
+        self.processed = Counter(
+            "qualstream_processed_total", "Messages processed, by agent.", ["agent"], registry=r)
+        self.errors = Counter(
+            "qualstream_processing_errors_total",
+            "Messages that failed inside an agent (sent to the dead-letter topic), by agent.",
+            ["agent"], registry=r)
+        self.transitions = Counter(
+            "qualstream_transitions_total",
+            "Stage transitions emitted, by target stage, direction and trigger.",
+            ["to_stage", "direction", "trigger"], registry=r)
+        self.event_to_output = Histogram(
+            "qualstream_event_to_output_seconds",
+            "Event time of the causing input to the moment its output was sent.",
+            ["output"], buckets=LATENCY_BUCKETS, registry=r)
+        self.table_keys = Gauge(
+            "qualstream_table_keys", "Keys held in a table on this worker.", ["table"],
+            registry=r)

@@ -1,0 +1,1 @@
+"""Ingest: validate, normalise and resolve the identity of decoded input records (pure)."""

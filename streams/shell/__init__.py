@@ -1,0 +1,1 @@
+"""Imperative shell: the Faust app, its agents and the worker process."""

@@ -1,0 +1,127 @@
+"""Contact agent: load the contact's state, fold one input through the core, write, send."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from streams.core import contact as core
+from streams.core.account_events import AccountInput, MemberJoined, MemberLeft
+from streams.core.effects import AccountLinked, ContactForgotten, StageChanged
+from streams.core.events import Origin
+from streams.core.ids import derive_id
+from streams.shell.app import wall_clock_ms
+from streams.shell.ingest_agent import ACCOUNT_INPUTS, CONTACT_INPUTS, send_dead_letter
+from streams.shell.records import (
+    account_input_record,
+    contact_input_from_record,
+    contact_state_record,
+    qualification_event_record,
+)
+
+if TYPE_CHECKING:
+    from faust.types import EventT, StreamT
+
+    from streams.shell.app import Pipeline
+
+log = logging.getLogger("qualstream.contact")
+
+
+async def _deliver(futures: list[Any]) -> None:
+    """Wait until the broker has acknowledged these sends.
+
+    A transition must be durable before the state that says it happened: otherwise a crash
+    could persist the state (so the replayed input is skipped) and lose the transition.
+    """
+    if futures:
+        await asyncio.gather(*futures)
+
+
+async def _publish_snapshot(p: Pipeline, state: core.ContactState) -> None:
+    snap = core.snapshot(state, p.model)
+    await p.topics["qualification_contacts"].send(
+        key=state.contact_id.encode(),
+        value=p.codec.encode("qualification.contacts", contact_state_record(snap)))
+
+
+async def process(p: Pipeline, event: EventT) -> None:
+    msg = event.message
+    table = p.tables["contacts"]
+    key = msg.key.decode()
+    raw = p.codec.decode(CONTACT_INPUTS, msg.value)
+    inp = contact_input_from_record(raw)
+    here = Origin(msg.topic, msg.partition, msg.offset)
+    if inp.origin is None:
+        inp = replace(inp, origin=here)
+    stored = table.get(key)
+    if stored and stored.get("erased"):
+        if msg.offset <= stored["o"]:
+            p.metrics.duplicates.labels("contact").inc()
+            return  # a replayed input of an erased contact: it must not come back
+        stored = None
+    state = core.from_record(stored["s"]) if stored else None
+    new_state, effects = core.apply(state, inp, p.model)
+    if state is not None and new_state is state:
+        p.metrics.duplicates.labels("contact").inc()
+        if stored["o"] == msg.offset:
+            # Replaying the last input this key applied: its snapshot may not have reached
+            # the broker before the crash, so send it again (same bytes, idempotent).
+            await _publish_snapshot(p, state)
+        return
+    acks: list[Any] = []
+    for effect in effects:
+        if isinstance(effect, StageChanged):
+            acks.append(await p.topics["qualification_events"].send(
+                key=effect.contact_id.encode(),
+                value=p.codec.encode("qualification.events", qualification_event_record(effect))))
+            p.metrics.transitions.labels(effect.to_stage, effect.direction, effect.trigger).inc()
+            p.metrics.event_to_output.labels("qualification.events").observe(
+                max(0.0, (wall_clock_ms() - effect.occurred_at) / 1000))
+        elif isinstance(effect, AccountLinked):
+            acks.append(await _send_account(p, effect.domain, MemberJoined(
+                derive_id("joined", effect.contact_id, effect.domain, effect.caused_by),
+                inp.payload.occurred_at, effect.contact_id), here))
+            if effect.previous_domain:
+                acks.append(await _send_account(p, effect.previous_domain, MemberLeft(
+                    derive_id("left", effect.contact_id, effect.previous_domain,
+                              effect.caused_by),
+                    inp.payload.occurred_at, effect.contact_id), here))
+        elif isinstance(effect, ContactForgotten):
+            if effect.domain:
+                acks.append(await _send_account(p, effect.domain, MemberLeft(
+                    derive_id("left", effect.contact_id, effect.domain, effect.caused_by),
+                    inp.payload.occurred_at, effect.contact_id), here))
+            acks.append(await p.topics["qualification_contacts"].send(
+                key=effect.contact_id.encode(), value=None))
+    await _deliver(acks)
+    if new_state is None:
+        # Keep a marker (no personal data) so a replay of older inputs cannot resurrect it.
+        table[key] = {"erased": True, "o": msg.offset}
+        return
+    table[key] = {"s": core.to_record(new_state), "o": msg.offset}
+    await _publish_snapshot(p, new_state)
+
+
+async def _send_account(p: Pipeline, domain: str, payload: Any, origin: Origin) -> Any:
+    inp = AccountInput(domain=domain, payload=payload, origin=origin)
+    return await p.topics["account_inputs"].send(
+        key=domain.encode(), value=p.codec.encode(ACCOUNT_INPUTS, account_input_record(inp)))
+
+
+def register(p: Pipeline) -> None:
+    @p.app.agent(p.topics["contact_inputs"], name="contact")
+    async def contact(stream: StreamT) -> None:
+        async for event in stream.events():
+            started = time.perf_counter()
+            try:
+                await process(p, event)
+            except Exception as exc:  # noqa: BLE001 - one bad message must not stop the worker
+                log.exception("contact agent failed on %s/%s", event.message.partition,
+                              event.message.offset)
+                p.metrics.errors.labels("contact").inc()
+                await send_dead_letter(p, event, "process", exc, "contact_agent_error")
+            p.metrics.processed.labels("contact").inc()
+            p.metrics.processing.labels("contact").observe(time.perf_counter() - started)

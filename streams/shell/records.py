@@ -1,0 +1,180 @@
+"""Map core values to and from the Avro records of the internal and output topics."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from streams.core.account_events import (
+    AccountFirmographics,
+    AccountInput,
+    AccountPayload,
+    MemberJoined,
+    MemberLeft,
+    ThirdPartyIntent,
+)
+from streams.core.effects import Reason, StageChanged, Touch
+from streams.core.events import (
+    AccountProfiled,
+    ContactErased,
+    ContactInput,
+    ContactPayload,
+    ContactProfiled,
+    Origin,
+    SignalObserved,
+)
+
+NS = "qualstream.v1"
+_CONTACT_PAYLOADS: dict[str, type] = {
+    "SignalObserved": SignalObserved,
+    "ContactProfiled": ContactProfiled,
+    "AccountProfiled": AccountProfiled,
+    "ContactErased": ContactErased,
+}
+_ACCOUNT_PAYLOADS: dict[str, type] = {
+    "AccountFirmographics": AccountFirmographics,
+    "ThirdPartyIntent": ThirdPartyIntent,
+    "MemberJoined": MemberJoined,
+    "MemberLeft": MemberLeft,
+}
+
+
+def _origin_record(origin: Origin | None) -> dict[str, Any] | None:
+    if origin is None:
+        return None
+    return {"topic": origin.topic, "partition": origin.partition, "offset": origin.offset}
+
+
+def _origin(raw: dict[str, Any] | None) -> Origin | None:
+    if raw is None:
+        return None
+    return Origin(raw["topic"], int(raw["partition"]), int(raw["offset"]))
+
+
+def _payload_record(payload: object) -> tuple[str, dict[str, Any]]:
+    fields = asdict(payload)  # type: ignore[call-overload]
+    if "tech_stack" in fields:
+        fields["tech_stack"] = list(fields["tech_stack"])
+    return f"{NS}.{type(payload).__name__}", fields
+
+
+def _split_union(raw: Any, kinds: dict[str, type]) -> tuple[type, dict[str, Any]]:
+    """Accept fastavro's ``(name, record)`` union form or a bare record."""
+    if isinstance(raw, tuple):
+        name, fields = raw
+        return kinds[name.rsplit(".", 1)[-1]], fields
+    fields = raw
+    if "signal" in fields:
+        return SignalObserved, fields
+    if "persona" in fields:
+        return ContactProfiled, fields
+    if "is_customer" in fields:
+        return (AccountProfiled if AccountProfiled in kinds.values() else AccountFirmographics), fields
+    if "topic" in fields and "strength" in fields:
+        return ThirdPartyIntent, fields
+    raise ValueError("cannot tell the payload type of an internal record")
+
+
+def _build(kind: type, fields: dict[str, Any]) -> Any:
+    values = dict(fields)
+    if "tech_stack" in values:
+        values["tech_stack"] = tuple(values["tech_stack"])
+    return kind(**values)
+
+
+def contact_input_record(inp: ContactInput) -> dict[str, Any]:
+    return {
+        "contact_id": inp.contact_id,
+        "origin": _origin_record(inp.origin),
+        "payload": _payload_record(inp.payload),
+    }
+
+
+def contact_input_from_record(raw: dict[str, Any]) -> ContactInput:
+    kind, fields = _split_union(raw["payload"], _CONTACT_PAYLOADS)
+    payload: ContactPayload = _build(kind, fields)
+    return ContactInput(raw["contact_id"], payload, _origin(raw.get("origin")))
+
+
+def account_input_record(inp: AccountInput) -> dict[str, Any]:
+    return {
+        "domain": inp.domain,
+        "origin": _origin_record(inp.origin),
+        "payload": _payload_record(inp.payload),
+    }
+
+
+def account_input_from_record(raw: dict[str, Any]) -> AccountInput:
+    kind, fields = _split_union(raw["payload"], _ACCOUNT_PAYLOADS)
+    if kind is ContactErased or ("contact_id" in fields and kind not in _ACCOUNT_PAYLOADS.values()):
+        raise ValueError("cannot tell the payload type of an account record")
+    payload: AccountPayload = _build(kind, fields)
+    return AccountInput(raw["domain"], payload, _origin(raw.get("origin")))
+
+
+def _reason(r: Reason) -> dict[str, Any]:
+    return {"signal": r.signal, "category": r.category, "points": r.points, "count": r.count}
+
+
+def _touch(t: Touch | None) -> dict[str, Any] | None:
+    if t is None:
+        return None
+    return {
+        "event_id": t.event_id,
+        "signal": t.signal,
+        "source": t.source,
+        "channel": t.channel,
+        "occurred_at": t.occurred_at,
+    }
+
+
+def qualification_event_record(t: StageChanged) -> dict[str, Any]:
+    return {
+        "event_id": t.event_id,
+        "entity_type": "contact",
+        "entity_id": t.contact_id,
+        "account_id": t.account_id,
+        "from_stage": t.from_stage,
+        "to_stage": t.to_stage,
+        "direction": t.direction,
+        "trigger": t.trigger,
+        "threshold": t.threshold,
+        "fit": t.fit,
+        "intent": t.intent,
+        "total": t.total,
+        "fit_grade": t.fit_grade,
+        "segment": t.segment,
+        "model_version": t.model_version,
+        "reasons": [_reason(r) for r in t.reasons],
+        "first_touch": _touch(t.first_touch),
+        "last_touch": _touch(t.last_touch),
+        "exclusion": t.exclusion,
+        "caused_by": t.caused_by,
+        "occurred_at": t.occurred_at,
+        "account_score": None,
+        "committee_size": None,
+    }
+
+
+def contact_state_record(snapshot: Any) -> dict[str, Any]:
+    """The ``qualification.contacts`` record of a core ``ContactSnapshot``."""
+    return {
+        "contact_id": snapshot.contact_id,
+        "account_id": snapshot.account_id,
+        "domain": snapshot.domain,
+        "stage": snapshot.stage,
+        "fit": snapshot.fit,
+        "intent": snapshot.intent,
+        "total": snapshot.total,
+        "fit_grade": snapshot.fit_grade,
+        "segment": snapshot.segment,
+        "model_version": snapshot.model_version,
+        "exclusion": snapshot.exclusion,
+        "review_reasons": list(snapshot.review_reasons),
+        "reasons": [_reason(r) for r in snapshot.reasons],
+        "first_touch": _touch(snapshot.first_touch),
+        "last_touch": _touch(snapshot.last_touch),
+        "events_applied": snapshot.events_applied,
+        "last_event_id": snapshot.last_event_id,
+        "updated_at": snapshot.updated_at,
+    }
