@@ -133,6 +133,7 @@ class Settings:
     heartbeat_interval_s: float = 3.0
     future_skew_ms: int = 5 * 60 * 1000
     log_level: str = "info"
+    demo_seconds: float = 60.0  # how long `qualstream demo` runs
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -163,4 +164,5 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         heartbeat_interval_s=_env_float(e, "QUALSTREAM_HEARTBEAT_INTERVAL_S", 3.0),
         future_skew_ms=_env_int(e, "QUALSTREAM_FUTURE_SKEW_MS", 5 * 60 * 1000),
         log_level=e.get("QUALSTREAM_LOG_LEVEL", "info"),
+        demo_seconds=_env_float(e, "DEMO_SECONDS", 60.0),
     )
