@@ -1,0 +1,264 @@
+"""The contact agent's core: fold one input into a contact's state and say what happened."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from streams.core.contact_record import from_record, to_record
+from streams.core.contact_state import (
+    RECENT_EVENT_IDS,
+    ContactState,
+    Evaluation,
+    evaluate,
+    half_life_of,
+    is_engaged,
+)
+from streams.core.decay import advance, observe
+from streams.core.down_crossing import next_down_crossing
+from streams.core.effects import (
+    AccountLinked,
+    ContactEffect,
+    ContactForgotten,
+    Reason,
+    StageChanged,
+    Touch,
+)
+from streams.core.events import (
+    AccountProfiled,
+    ContactErased,
+    ContactInput,
+    ContactProfiled,
+    SignalObserved,
+)
+from streams.core.ids import derive_id
+from streams.core.model import ScoringModel
+from streams.core.scoring import top_reasons
+from streams.core.thresholds import decide_stage, direction
+
+__all__ = [
+    "ContactSnapshot",
+    "ContactState",
+    "apply",
+    "from_record",
+    "next_down_crossing",
+    "short_event_id",
+    "snapshot",
+    "to_record",
+]
+
+SHORT_ID_CHARS = 12
+
+
+@dataclass(frozen=True, slots=True)
+class ContactSnapshot:
+    """The ``qualification.contacts`` record: a contact's latest qualification."""
+
+    contact_id: str
+    account_id: str | None
+    domain: str | None
+    stage: str
+    fit: float
+    intent: float
+    total: float
+    fit_grade: str
+    segment: str
+    model_version: str
+    exclusion: str | None
+    review_reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
+    first_touch: Touch | None
+    last_touch: Touch | None
+    events_applied: int
+    last_event_id: str | None
+    updated_at: int
+
+
+def short_event_id(event_id: str) -> str:
+    """The dedup key kept in state: a short, fixed-size hash of the input's event_id."""
+    return derive_id("event", event_id)[:SHORT_ID_CHARS]
+
+
+def _company_domain(domain: str | None, model: ScoringModel) -> str | None:
+    """A lower-case company domain, or None for no domain or a free-mail one."""
+    if not domain or not domain.strip():
+        return None
+    clean = domain.strip().lower()
+    return None if model.is_free_mail(clean) else clean
+
+
+def _newer(new: ContactProfiled | AccountProfiled,
+           old: ContactProfiled | AccountProfiled | None) -> bool:
+    """Latest occurred_at wins; a tie keeps the higher event_id (order independent)."""
+    return old is None or (new.occurred_at, new.event_id) > (old.occurred_at, old.event_id)
+
+
+def _with_domain(state: ContactState, domain: str | None) -> ContactState:
+    if domain is None or domain == state.email_domain:
+        return state
+    account = state.account
+    if account is not None and account.domain.lower() != domain:
+        account = None  # the contact moved company: the old firmographics no longer apply
+    return replace(state, email_domain=domain, account=account)
+
+
+def _absorb_signal(state: ContactState, sig: SignalObserved, model: ScoringModel) -> ContactState:
+    rule = model.signal(sig.signal)
+    values, ref = state.values, max(state.ref_ms, sig.occurred_at)
+    counts = state.counts
+    if rule is not None:
+        values, ref = observe(values, state.ref_ms, sig.signal, rule.points, sig.occurred_at,
+                              half_life_of(model))
+        counts[sig.signal] = counts.get(sig.signal, 0) + 1
+    else:
+        values = advance(values, state.ref_ms, ref, half_life_of(model))
+    touch = Touch(sig.event_id, sig.signal, sig.source, sig.channel, sig.occurred_at)
+    first, last = state.first_touch, state.last_touch
+
+    def key(t: Touch) -> tuple[int, str]:
+        return (t.occurred_at, t.event_id)
+
+    state = replace(
+        state,
+        ref_ms=ref,
+        signal_values=tuple(sorted(values.items())),
+        signal_counts=tuple(sorted(counts.items())),
+        first_touch=touch if first is None or key(touch) < key(first) else first,
+        last_touch=touch if last is None or key(touch) > key(last) else last,
+    )
+    if state.email_domain is None:
+        state = _with_domain(state, _company_domain(sig.email_domain, model))
+    return state
+
+
+def _absorb(state: ContactState, payload: SignalObserved | ContactProfiled | AccountProfiled,
+            model: ScoringModel) -> ContactState:
+    if isinstance(payload, SignalObserved):
+        return _absorb_signal(state, payload, model)
+    ref = max(state.ref_ms, payload.occurred_at)
+    state = replace(
+        state,
+        ref_ms=ref,
+        signal_values=tuple(sorted(
+            advance(state.values, state.ref_ms, ref, half_life_of(model)).items())),
+    )
+    if isinstance(payload, ContactProfiled):
+        if not _newer(payload, state.profile):
+            return state
+        state = replace(state, profile=payload,
+                        account_id=payload.account_id or state.account_id)
+        return _with_domain(state, _company_domain(payload.email_domain, model))
+    if not _newer(payload, state.account):
+        return state
+    return replace(state, account=payload, account_id=payload.account_id)
+
+
+def _reasons(ev: Evaluation, state: ContactState, model: ScoringModel) -> tuple[Reason, ...]:
+    """Intent reasons first (the signals that moved it), then the fit traits."""
+    return top_reasons(state.values, state.counts, model) + ev.fit.reasons
+
+
+def apply(
+    state: ContactState | None, inp: ContactInput, model: ScoringModel
+) -> tuple[ContactState | None, list[ContactEffect]]:
+    """Fold one input into a contact's state; return the new state and the effects to send.
+
+    Idempotent: an input at or below the watermark of its origin stream, or whose event_id is
+    among the recent ones, changes no score and emits nothing.
+    """
+    payload = inp.payload
+    base = state if state is not None else ContactState(contact_id=inp.contact_id)
+    if inp.origin is not None:
+        stream, offset = inp.origin.stream, inp.origin.offset
+        mark = base.watermark(stream)
+        if mark is not None and offset <= mark:
+            return state, []
+        marks = dict(base.watermarks)
+        marks[stream] = offset
+        base = replace(base, watermarks=tuple(sorted(marks.items())))
+    if isinstance(payload, ContactErased):
+        domain = state.email_domain if state is not None else None
+        return None, [ContactForgotten(inp.contact_id, domain, payload.event_id)]
+    short = short_event_id(payload.event_id)
+    if short in base.recent_event_ids:
+        return base, []
+
+    new = _absorb(base, payload, model)
+    new = replace(
+        new,
+        recent_event_ids=(*new.recent_event_ids, short)[-RECENT_EVENT_IDS:],
+        events_applied=new.events_applied + 1,
+        last_event_id=payload.event_id,
+        updated_at=payload.occurred_at,
+    )
+    effects: list[ContactEffect] = []
+    if new.email_domain is not None and new.email_domain != base.email_domain:
+        effects.append(AccountLinked(new.contact_id, new.email_domain, base.email_domain,
+                                     payload.event_id))
+
+    ev = evaluate(new, model)
+    signal = payload if isinstance(payload, SignalObserved) else None
+    decision = decide_stage(
+        new.stage,
+        ev.fit,
+        ev.total,
+        has_signals=is_engaged(new, model),
+        signal=signal.signal if signal is not None else None,
+        signal_at=signal.occurred_at if signal is not None else None,
+        enrichment=signal is None,
+        now_ms=new.ref_ms,
+        hold_until=new.hold_until,
+        model=model,
+    )
+    if decision.trigger is None:
+        return replace(new, hold_until=decision.hold_until), effects
+
+    after = replace(new, stage=decision.stage, hold_until=decision.hold_until,
+                    stage_since=new.ref_ms)
+    effects.append(StageChanged(
+        event_id=derive_id("stage", new.contact_id, payload.event_id, new.stage, decision.stage),
+        contact_id=new.contact_id,
+        account_id=new.account_id,
+        from_stage=new.stage,
+        to_stage=decision.stage,
+        direction=direction(new.stage, decision.stage),
+        trigger=decision.trigger,
+        threshold=decision.threshold,
+        fit=ev.fit.score,
+        intent=ev.intent.intent,
+        total=ev.total,
+        fit_grade=ev.fit.grade,
+        segment=ev.fit.segment,
+        model_version=model.version,
+        reasons=_reasons(ev, new, model),
+        first_touch=new.first_touch,
+        last_touch=new.last_touch,
+        exclusion=ev.fit.exclusion,
+        caused_by=payload.event_id,
+        occurred_at=new.ref_ms,
+    ))
+    return after, effects
+
+
+def snapshot(state: ContactState, model: ScoringModel) -> ContactSnapshot:
+    """The compacted ``qualification.contacts`` view of ``state`` at its reference time."""
+    ev = evaluate(state, model)
+    return ContactSnapshot(
+        contact_id=state.contact_id,
+        account_id=state.account_id,
+        domain=state.email_domain,
+        stage=state.stage,
+        fit=ev.fit.score,
+        intent=ev.intent.intent,
+        total=ev.total,
+        fit_grade=ev.fit.grade,
+        segment=ev.fit.segment,
+        model_version=model.version,
+        exclusion=ev.fit.exclusion,
+        review_reasons=ev.fit.review_reasons,
+        reasons=_reasons(ev, state, model),
+        first_touch=state.first_touch,
+        last_touch=state.last_touch,
+        events_applied=state.events_applied,
+        last_event_id=state.last_event_id,
+        updated_at=state.updated_at,
+    )

@@ -1,0 +1,101 @@
+"""Per-contact state (decayed signal sums at one reference time) and its evaluation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from streams.core.decay import advance
+from streams.core.effects import Touch
+from streams.core.events import AccountProfiled, ContactProfiled
+from streams.core.fit import FitAssessment, assess_fit
+from streams.core.model import ScoringModel
+from streams.core.scoring import IntentScore, intent_score, total_score
+from streams.core.thresholds import NEW
+
+RECENT_EVENT_IDS = 64  # duplicates within the last 64 applied payloads are recognised
+
+
+@dataclass(frozen=True, slots=True)
+class ContactState:
+    """What the contact agent keeps per contact_id (a value of the Faust table).
+
+    ``signal_values`` holds each signal's decayed sum as of ``ref_ms``, the latest event time
+    applied; pairs are sorted by signal name so equal histories give equal states.
+    """
+
+    contact_id: str
+    stage: str = NEW
+    email_domain: str | None = None  # company domain (never a free-mail one)
+    account_id: str | None = None
+    profile: ContactProfiled | None = None
+    account: AccountProfiled | None = None
+    ref_ms: int = 0
+    signal_values: tuple[tuple[str, float], ...] = ()
+    signal_counts: tuple[tuple[str, int], ...] = ()
+    first_touch: Touch | None = None
+    last_touch: Touch | None = None
+    recent_event_ids: tuple[str, ...] = ()  # short hashes, oldest first
+    watermarks: tuple[tuple[str, int], ...] = ()  # (origin stream, last offset applied)
+    events_applied: int = 0
+    hold_until: int | None = None
+    stage_since: int | None = None
+    last_event_id: str | None = None
+    updated_at: int = 0  # event time of the last payload that changed this state
+
+    @property
+    def values(self) -> dict[str, float]:
+        return dict(self.signal_values)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(self.signal_counts)
+
+    def watermark(self, stream: str) -> int | None:
+        for name, offset in self.watermarks:
+            if name == stream:
+                return offset
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """Fit, intent and total of a contact at one event time."""
+
+    at_ms: int
+    fit: FitAssessment
+    intent: IntentScore
+    total: float
+
+
+def half_life_of(model: ScoringModel) -> Callable[[str], float]:
+    """Half-life per signal name; a signal the model no longer scores decays at once."""
+
+    def half_life(name: str) -> float:
+        rule = model.signal(name)
+        return model.half_life_ms(rule.category) if rule is not None else 1.0
+
+    return half_life
+
+
+def is_engaged(state: ContactState, model: ScoringModel) -> bool:
+    """True once the contact has shown a signal worth positive points (a delivery is not)."""
+    for name, count in state.signal_counts:
+        rule = model.signal(name)
+        if count > 0 and rule is not None and rule.points > 0:
+            return True
+    return False
+
+
+def intent_at(state: ContactState, at_ms: int, model: ScoringModel) -> IntentScore:
+    """Intent at ``at_ms`` (no earlier than ``ref_ms``), decaying the stored sums lazily."""
+    values = advance(state.values, state.ref_ms, at_ms, half_life_of(model))
+    return intent_score(values, model)
+
+
+def evaluate(state: ContactState, model: ScoringModel, at_ms: int | None = None) -> Evaluation:
+    """Score ``state`` at ``at_ms`` (default: its reference time)."""
+    when = state.ref_ms if at_ms is None else max(at_ms, state.ref_ms)
+    fit = assess_fit(state.profile, state.account, state.email_domain, model)
+    intent = intent_at(state, when, model)
+    return Evaluation(when, fit, intent, total_score(fit.score, intent.intent, model))

@@ -1,0 +1,57 @@
+"""Exponential decay in event time: values are kept at one reference time and decayed lazily."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+
+def decay_factor(elapsed_ms: float, half_life_ms: float) -> float:
+    """``2 ** (-elapsed / half_life)``; no elapsed time (or negative) decays nothing."""
+    if elapsed_ms <= 0:
+        return 1.0
+    return float(2.0 ** (-elapsed_ms / half_life_ms))
+
+
+def decayed(value: float, from_ms: int, to_ms: int, half_life_ms: float) -> float:
+    """``value`` observed at ``from_ms``, as seen at ``to_ms`` (never grows when to < from)."""
+    return value * decay_factor(to_ms - from_ms, half_life_ms)
+
+
+def contribution(points: float, at_ms: int, ref_ms: int, half_life_ms: float) -> float:
+    """What ``points`` observed at ``at_ms <= ref_ms`` are worth at the reference time."""
+    return points * decay_factor(ref_ms - at_ms, half_life_ms)
+
+
+def advance(
+    values: Mapping[str, float],
+    from_ms: int,
+    to_ms: int,
+    half_life_of: Callable[[str], float],
+) -> dict[str, float]:
+    """Move every value kept at ``from_ms`` to the later reference time ``to_ms``."""
+    if to_ms <= from_ms:
+        return dict(values)
+    return {
+        key: value * decay_factor(to_ms - from_ms, half_life_of(key))
+        for key, value in values.items()
+    }
+
+
+def observe(
+    values: Mapping[str, float],
+    ref_ms: int,
+    key: str,
+    points: float,
+    at_ms: int,
+    half_life_of: Callable[[str], float],
+) -> tuple[dict[str, float], int]:
+    """Add ``points`` of ``key`` observed at ``at_ms``; return (values, new reference time).
+
+    A later event first advances everything to its time; an earlier (late) one adds its
+    already-decayed contribution. Either way the values equal
+    ``sum(points_i * 2 ** (-(ref - t_i) / h))``, so the arrival order does not matter.
+    """
+    new_ref = max(ref_ms, at_ms)
+    moved = advance(values, ref_ms, new_ref, half_life_of)
+    moved[key] = moved.get(key, 0.0) + contribution(points, at_ms, new_ref, half_life_of(key))
+    return moved, new_ref

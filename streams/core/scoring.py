@@ -1,0 +1,81 @@
+"""Intent and total scores from decayed signal sums; caps apply at read time."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from streams.core.effects import Reason
+from streams.core.model import ScoringModel
+
+INTENT_MIN, INTENT_MAX = 0.0, 100.0
+TOP_REASONS = 5
+NEGLIGIBLE = 1e-6  # a contribution decayed below this explains nothing
+
+
+@dataclass(frozen=True, slots=True)
+class IntentScore:
+    """Intent (clamped to 0..100) and how it splits into categories and signals."""
+
+    intent: float
+    by_category: tuple[tuple[str, float], ...]  # sorted by category
+    contributions: tuple[tuple[str, float], ...]  # capped points per signal, sorted by signal
+
+
+def capped_contributions(values: Mapping[str, float], model: ScoringModel) -> dict[str, float]:
+    """Each scored signal's decayed sum clamped by its cap (or floor, if negative).
+
+    Capping the decayed sum (rather than each event) keeps the result independent of the
+    order in which events arrive. Signals the model does not know contribute nothing.
+    """
+    capped: dict[str, float] = {}
+    for name, value in values.items():
+        rule = model.signal(name)
+        if rule is not None:
+            capped[name] = rule.clamp(value)
+    return capped
+
+
+def intent_score(values: Mapping[str, float], model: ScoringModel) -> IntentScore:
+    """Sum the capped contributions, per category and in total (clamped to 0..100)."""
+    capped = capped_contributions(values, model)
+    by_category: dict[str, float] = {}
+    for name, points in capped.items():
+        category = model.signals[name].category
+        by_category[category] = by_category.get(category, 0.0) + points
+    raw = sum(capped[name] for name in sorted(capped))  # fixed summation order
+    return IntentScore(
+        intent=min(INTENT_MAX, max(INTENT_MIN, raw)),
+        by_category=tuple(sorted(by_category.items())),
+        contributions=tuple(sorted(capped.items())),
+    )
+
+
+def total_score(fit: float, intent: float, model: ScoringModel) -> float:
+    """``fit_weight * fit + intent_weight * intent``."""
+    return model.fit_weight * fit + model.intent_weight * intent
+
+
+def top_reasons(
+    values: Mapping[str, float],
+    counts: Mapping[str, int],
+    model: ScoringModel,
+    limit: int = TOP_REASONS,
+) -> tuple[Reason, ...]:
+    """The ``limit`` largest positive contributions (ties by signal name), then the negatives.
+
+    Negative contributions (most negative first, at most ``limit``) follow the positive ones,
+    so an explanation also says what held a lead back. Negligible contributions are left out.
+    """
+    capped = capped_contributions(values, model)
+
+    def reason(name: str) -> Reason:
+        return Reason(name, model.signals[name].category, capped[name], counts.get(name, 0))
+
+    positive = sorted(
+        (n for n, p in capped.items() if p > NEGLIGIBLE), key=lambda n: (-capped[n], n)
+    )
+    negative = sorted(
+        (n for n, p in capped.items() if p < -NEGLIGIBLE), key=lambda n: (capped[n], n)
+    )
+    return tuple(reason(n) for n in positive[:limit]) + tuple(reason(n) for n in negative[:limit])

@@ -1,0 +1,1 @@
+"""Scoring models shipped with the package (versioned TOML data files)."""
