@@ -1,0 +1,41 @@
+# Documented entry points: make venv | demo | test | lint | clean.
+# Each target sets itself up on a fresh machine (Python >= 3.11 and make are all it needs).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PIP_NO_INPUT := 1
+
+.PHONY: venv demo test lint clean
+
+venv: $(STAMP)
+
+# Re-installs only when pyproject.toml changes (or the venv is missing).
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; v = sys.version_info; \
+	  sys.exit(0 if v >= (3, 11) else "$(PYTHON) is %d.%d; qualstream needs Python >= 3.11" % v[:2])'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: venv
+	$(BIN)/qualstream demo
+
+# One pytest run over the whole suite: tests/conftest.py orders unit tests first and the
+# integration tier (embedded Tansu + Redis unless KAFKA_BOOTSTRAP_SERVERS / REDIS_URL) last.
+# Exit status 5 (no tests collected) is an error too: an empty run must not look green.
+test: venv
+	$(BIN)/python -m pytest tests
+
+lint: venv
+	$(BIN)/ruff check streams tests
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis \
+	  .qualstream-data
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
