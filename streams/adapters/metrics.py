@@ -49,6 +49,10 @@ class Metrics:
             "qualstream_event_to_output_seconds",
             "Event time of the causing input to the moment its output was sent.",
             ["output"], buckets=LATENCY_BUCKETS, registry=r)
+        self.rewinds = Counter(
+            "qualstream_offset_rewinds_total",
+            "Times an agent found inputs it never received and sought back to them.",
+            ["agent"], registry=r)
         self.table_keys = Gauge(
             "qualstream_table_keys", "Keys held in a table on this worker.", ["table"],
             registry=r)

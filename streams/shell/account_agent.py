@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import time
 from typing import TYPE_CHECKING, Any
 
 from streams.core.account import AccountState, FirmographicsShared, apply_account
 from streams.core.events import ContactInput, Origin
 from streams.shell.account_state import state_from_record, state_to_record
-from streams.shell.ingest_agent import ACCOUNT_INPUTS, CONTACT_INPUTS, send_dead_letter
+from streams.shell.agent_loop import run_agent
+from streams.shell.ingest_agent import ACCOUNT_INPUTS, CONTACT_INPUTS
 from streams.shell.records import account_input_from_record, contact_input_record
 
 if TYPE_CHECKING:
@@ -23,6 +23,8 @@ log = logging.getLogger("qualstream.account")
 async def process(p: Pipeline, event: EventT) -> None:
     msg = event.message
     table = p.tables["accounts"]
+    if msg.key is None or msg.value is None:
+        raise ValueError("internal message without key or value")
     key = msg.key.decode()
     inp = account_input_from_record(p.codec.decode(ACCOUNT_INPUTS, msg.value))
     here = Origin(msg.topic, msg.partition, msg.offset)
@@ -50,14 +52,4 @@ async def process(p: Pipeline, event: EventT) -> None:
 def register(p: Pipeline) -> None:
     @p.app.agent(p.topics["account_inputs"], name="account")
     async def account(stream: StreamT) -> None:
-        async for event in stream.events():
-            started = time.perf_counter()
-            try:
-                await process(p, event)
-            except Exception as exc:  # noqa: BLE001 - one bad message must not stop the worker
-                log.exception("account agent failed on %s/%s", event.message.partition,
-                              event.message.offset)
-                p.metrics.errors.labels("account").inc()
-                await send_dead_letter(p, event, "process", exc, "account_agent_error")
-            p.metrics.processed.labels("account").inc()
-            p.metrics.processing.labels("account").observe(time.perf_counter() - started)
+        await run_agent(p, stream, "account", process)

@@ -76,6 +76,13 @@ class Pipeline:
     topics: dict[str, TopicT] = field(default_factory=dict)
     tables: dict[str, Any] = field(default_factory=dict)
 
+    def gapless_topics(self) -> frozenset[str]:
+        """Topics whose offsets never legitimately skip (not compacted, no transactions)."""
+        t = self.settings.topics
+        compacted = {t.crm_contacts, t.crm_accounts, t.reps}
+        names = {*t.contact_sources(), *t.account_sources(), t.contact_inputs, t.account_inputs}
+        return frozenset(names - compacted)
+
     def topic_base(self, name: str) -> str:
         prefix = self.settings.topic_prefix
         return name[len(prefix):] if prefix and name.startswith(prefix) else name
@@ -101,9 +108,9 @@ def build_pipeline(settings: Settings, model: ScoringModel) -> Pipeline:
                  "dlq"):
         pipeline.topics[name] = app.topic(getattr(t, name))
     pipeline.tables["contacts"] = app.Table(
-        "contacts", default=None, partitions=n, key_serializer="raw", value_serializer="json")
+        "contacts", default=None, partitions=n, key_type=str)
     pipeline.tables["accounts"] = app.Table(
-        "accounts", default=None, partitions=n, key_serializer="raw", value_serializer="json")
+        "accounts", default=None, partitions=n, key_type=str)
 
     from streams.shell import account_agent, contact_agent, ingest_agent, web
 

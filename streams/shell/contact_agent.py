@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -13,8 +12,9 @@ from streams.core.account_events import AccountInput, MemberJoined, MemberLeft
 from streams.core.effects import AccountLinked, ContactForgotten, StageChanged
 from streams.core.events import Origin
 from streams.core.ids import derive_id
+from streams.shell.agent_loop import run_agent
 from streams.shell.app import wall_clock_ms
-from streams.shell.ingest_agent import ACCOUNT_INPUTS, CONTACT_INPUTS, send_dead_letter
+from streams.shell.ingest_agent import ACCOUNT_INPUTS, CONTACT_INPUTS
 from streams.shell.records import (
     account_input_record,
     contact_input_from_record,
@@ -50,6 +50,8 @@ async def _publish_snapshot(p: Pipeline, state: core.ContactState) -> None:
 async def process(p: Pipeline, event: EventT) -> None:
     msg = event.message
     table = p.tables["contacts"]
+    if msg.key is None or msg.value is None:
+        raise ValueError("internal message without key or value")
     key = msg.key.decode()
     raw = p.codec.decode(CONTACT_INPUTS, msg.value)
     inp = contact_input_from_record(raw)
@@ -114,14 +116,4 @@ async def _send_account(p: Pipeline, domain: str, payload: Any, origin: Origin) 
 def register(p: Pipeline) -> None:
     @p.app.agent(p.topics["contact_inputs"], name="contact")
     async def contact(stream: StreamT) -> None:
-        async for event in stream.events():
-            started = time.perf_counter()
-            try:
-                await process(p, event)
-            except Exception as exc:  # noqa: BLE001 - one bad message must not stop the worker
-                log.exception("contact agent failed on %s/%s", event.message.partition,
-                              event.message.offset)
-                p.metrics.errors.labels("contact").inc()
-                await send_dead_letter(p, event, "process", exc, "contact_agent_error")
-            p.metrics.processed.labels("contact").inc()
-            p.metrics.processing.labels("contact").observe(time.perf_counter() - started)
+        await run_agent(p, stream, "contact", process)

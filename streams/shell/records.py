@@ -24,7 +24,7 @@ from streams.core.events import (
     SignalObserved,
 )
 
-NS = "qualstream.v1"
+NS = "qualstream.internal"
 _CONTACT_PAYLOADS: dict[str, type] = {
     "SignalObserved": SignalObserved,
     "ContactProfiled": ContactProfiled,
@@ -59,20 +59,12 @@ def _payload_record(payload: object) -> tuple[str, dict[str, Any]]:
 
 
 def _split_union(raw: Any, kinds: dict[str, type]) -> tuple[type, dict[str, Any]]:
-    """Accept fastavro's ``(name, record)`` union form or a bare record."""
-    if isinstance(raw, tuple):
-        name, fields = raw
-        return kinds[name.rsplit(".", 1)[-1]], fields
-    fields = raw
-    if "signal" in fields:
-        return SignalObserved, fields
-    if "persona" in fields:
-        return ContactProfiled, fields
-    if "is_customer" in fields:
-        return (AccountProfiled if AccountProfiled in kinds.values() else AccountFirmographics), fields
-    if "topic" in fields and "strength" in fields:
-        return ThirdPartyIntent, fields
-    raise ValueError("cannot tell the payload type of an internal record")
+    """The codec returns union members as ``(full record name, record)``."""
+    name, fields = raw
+    kind = kinds.get(name.rsplit(".", 1)[-1])
+    if kind is None:
+        raise ValueError(f"unexpected payload type {name}")
+    return kind, fields
 
 
 def _build(kind: type, fields: dict[str, Any]) -> Any:
@@ -106,8 +98,6 @@ def account_input_record(inp: AccountInput) -> dict[str, Any]:
 
 def account_input_from_record(raw: dict[str, Any]) -> AccountInput:
     kind, fields = _split_union(raw["payload"], _ACCOUNT_PAYLOADS)
-    if kind is ContactErased or ("contact_id" in fields and kind not in _ACCOUNT_PAYLOADS.values()):
-        raise ValueError("cannot tell the payload type of an account record")
     payload: AccountPayload = _build(kind, fields)
     return AccountInput(raw["domain"], payload, _origin(raw.get("origin")))
 

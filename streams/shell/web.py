@@ -27,6 +27,7 @@ def register(p: Pipeline) -> None:
 
     @app.page("/readyz")
     async def readyz(view: web.View, request: web.Request) -> web.Response:
-        recovering = not app.tables.recovery.completed.is_set()
+        recovery = getattr(app.tables, "recovery", None)
+        recovering = recovery is None or not recovery.completed.is_set()
         status = 503 if recovering else 200
         return view.json({"ready": not recovering}, status=status)

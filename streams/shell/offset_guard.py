@@ -1,0 +1,57 @@
+"""Detects offsets an agent never received, so the shell can seek back instead of losing them.
+
+Seen on faust-streaming 0.15 against Tansu (and reported upstream, faust-streaming#596): when
+recovery completes, a few messages already fetched can be dropped from the agent's queue while
+the consumer goes on from a later offset. Faust then treats the hole like a compaction gap and
+commits past it: those inputs are lost. Our internal topics never have legitimate gaps (no
+compaction, no transactions), so a hole means lost messages: we seek back to the first missing
+offset, skip the stale queued messages that follow, and process the re-fetched ones in order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Generic, TypeVar
+
+TP = TypeVar("TP")
+
+
+class Verdict(Enum):
+    PROCESS = "process"
+    SKIP = "skip"  # a stale message queued before our seek: it will be re-fetched
+    REWIND = "rewind"  # seek back to ``expected`` and skip this message
+
+
+@dataclass
+class OffsetGuard(Generic[TP]):
+    """Per-partition expected next offset; pure bookkeeping, no I/O."""
+
+    _next: dict[TP, int] = field(default_factory=dict)
+    _rewinding: dict[TP, tuple[int, int]] = field(default_factory=dict)  # tp -> (expected, seen)
+
+    def check(self, tp: TP, offset: int) -> Verdict:
+        rewinding = self._rewinding.get(tp)
+        if rewinding is not None:
+            _, seen = rewinding
+            if offset > seen:
+                return Verdict.SKIP
+            del self._rewinding[tp]  # the re-fetch has started
+            return Verdict.PROCESS
+        expected = self._next.get(tp)
+        if expected is None or offset <= expected:
+            return Verdict.PROCESS
+        self._rewinding[tp] = (expected, offset)
+        return Verdict.REWIND
+
+    def expected(self, tp: TP) -> int | None:
+        return self._next.get(tp)
+
+    def processed(self, tp: TP, offset: int) -> None:
+        self._next[tp] = offset + 1
+
+    def forget(self, tps: set[TP]) -> None:
+        """Partitions revoked: their next start is the committed offset, whatever it is."""
+        for tp in tps:
+            self._next.pop(tp, None)
+            self._rewinding.pop(tp, None)
