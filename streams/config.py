@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -129,12 +129,14 @@ class Settings:
     schema_registry_url: str | None = None
     # Tansu reports a wrong end offset for multi-record batches; one record per batch fixes it.
     one_record_batches: bool = False
+    # Faust hard-codes a 1500 ms fetch long-poll; Tansu does not always answer a multi-partition
+    # fetch early when data arrives, so each hop could wait up to that long. 0 keeps Faust's.
+    fetch_max_wait_ms: int = 0
     session_timeout_s: float = 30.0
     heartbeat_interval_s: float = 3.0
     future_skew_ms: int = 5 * 60 * 1000
     log_level: str = "info"
     demo_seconds: float = 60.0  # how long `qualstream demo` runs
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def topics(self) -> Topics:
@@ -160,9 +162,41 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         commit_interval_s=_env_float(e, "QUALSTREAM_COMMIT_INTERVAL_S", 2.8),
         schema_registry_url=e.get("QUALSTREAM_SCHEMA_REGISTRY_URL") or None,
         one_record_batches=_env_bool(e, "QUALSTREAM_ONE_RECORD_BATCHES", False),
+        fetch_max_wait_ms=_env_int(e, "QUALSTREAM_FETCH_MAX_WAIT_MS", 0),
         session_timeout_s=_env_float(e, "QUALSTREAM_SESSION_TIMEOUT_S", 30.0),
         heartbeat_interval_s=_env_float(e, "QUALSTREAM_HEARTBEAT_INTERVAL_S", 3.0),
         future_skew_ms=_env_int(e, "QUALSTREAM_FUTURE_SKEW_MS", 5 * 60 * 1000),
         log_level=e.get("QUALSTREAM_LOG_LEVEL", "info"),
         demo_seconds=_env_float(e, "DEMO_SECONDS", 60.0),
     )
+
+
+def to_env(settings: Settings) -> dict[str, str]:
+    """The environment variables that make :func:`from_env` return ``settings`` (for workers
+    started as child processes)."""
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        "QUALSTREAM_MODEL": str(settings.model_path),
+        "QUALSTREAM_TOPIC_PREFIX": settings.topic_prefix,
+        "QUALSTREAM_WEB_PORT": str(settings.web_port),
+        "QUALSTREAM_WEB_HOST": settings.web_host,
+        "QUALSTREAM_APP_ID": settings.app_id,
+        "QUALSTREAM_DATA_DIR": str(settings.data_dir),
+        "QUALSTREAM_STORE": settings.store,
+        "QUALSTREAM_PARTITIONS": str(settings.partitions),
+        "QUALSTREAM_REPLICATION_FACTOR": str(settings.replication_factor),
+        "QUALSTREAM_STANDBY_REPLICAS": str(settings.standby_replicas),
+        "QUALSTREAM_COMMIT_INTERVAL_S": str(settings.commit_interval_s),
+        "QUALSTREAM_ONE_RECORD_BATCHES": "1" if settings.one_record_batches else "0",
+        "QUALSTREAM_FETCH_MAX_WAIT_MS": str(settings.fetch_max_wait_ms),
+        "QUALSTREAM_SESSION_TIMEOUT_S": str(settings.session_timeout_s),
+        "QUALSTREAM_HEARTBEAT_INTERVAL_S": str(settings.heartbeat_interval_s),
+        "QUALSTREAM_FUTURE_SKEW_MS": str(settings.future_skew_ms),
+        "QUALSTREAM_LOG_LEVEL": settings.log_level,
+        "DEMO_SECONDS": str(settings.demo_seconds),
+    }
+    if settings.redis_url:
+        env["REDIS_URL"] = settings.redis_url
+    if settings.schema_registry_url:
+        env["QUALSTREAM_SCHEMA_REGISTRY_URL"] = settings.schema_registry_url
+    return env

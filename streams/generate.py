@@ -284,7 +284,7 @@ class TrafficGenerator:
 
     def _new_session(self, contact: Record | None, kind: str) -> Session:
         rng = self.rng
-        visitor: Record = {"anonymous_id": f"anon-{rng.getrandbits(48):012x}"}
+        visitor: Record = {"anonymous_id": f"v{rng.getrandbits(48):012x}"}
         if contact is not None:
             visitor = {"contact_id": contact["contact_id"], "email": contact["email"]}
         extra: Record = {

@@ -29,6 +29,7 @@ from streams.core.events import (
     ContactInput,
     ContactProfiled,
     SignalObserved,
+    is_anonymous,
 )
 from streams.core.ids import derive_id
 from streams.core.model import ScoringModel
@@ -201,7 +202,7 @@ def apply(
         new.stage,
         ev.fit,
         ev.total,
-        has_signals=is_engaged(new, model),
+        has_signals=is_engaged(new, model) and not is_anonymous(new.contact_id),
         signal=signal.signal if signal is not None else None,
         signal_at=signal.occurred_at if signal is not None else None,
         enrichment=signal is None,

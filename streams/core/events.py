@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Contact ids the ingest derives from an anonymous id: such a visitor is scored, but it is not
+# a lead (no stage transitions) until it is identified.
+ANONYMOUS_PREFIX = "anon-"
+
+
+def is_anonymous(contact_id: str) -> bool:
+    return contact_id.startswith(ANONYMOUS_PREFIX)
+
 
 @dataclass(frozen=True, slots=True)
 class Origin:

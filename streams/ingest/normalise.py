@@ -8,6 +8,7 @@ from typing import Any
 
 from streams.core.account_events import AccountFirmographics, AccountInput, ThirdPartyIntent
 from streams.core.events import (
+    ANONYMOUS_PREFIX,
     ContactErased,
     ContactInput,
     ContactProfiled,
@@ -113,7 +114,7 @@ def _contact_identity(record: dict[str, Any]) -> tuple[str, str | None]:
         return f"e-{pseudonym(email)}", email
     anonymous_id = _optional_str(record, "anonymous_id")
     if anonymous_id is not None:
-        return f"anon-{anonymous_id}", None
+        return f"{ANONYMOUS_PREFIX}{anonymous_id}", None
     raise InvalidRecord("missing_identity", "no contact_id, email or anonymous_id")
 
 

@@ -38,6 +38,7 @@ def worker_env(bootstrap: str, prefix: str, data_dir: Path, **extra: str) -> dic
         "QUALSTREAM_WEB_PORT": str(free_port()),
         "QUALSTREAM_PARTITIONS": "2",
         "QUALSTREAM_ONE_RECORD_BATCHES": "0" if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else "1",
+        "QUALSTREAM_FETCH_MAX_WAIT_MS": "0" if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else "20",
         "QUALSTREAM_SESSION_TIMEOUT_S": "6",
         "QUALSTREAM_HEARTBEAT_INTERVAL_S": "1",
         "QUALSTREAM_COMMIT_INTERVAL_S": "0.5",
@@ -126,7 +127,8 @@ class Tail:
     async def start(self) -> Tail:
         self._consumer = AIOKafkaConsumer(
             self.topic, bootstrap_servers=self.bootstrap, auto_offset_reset="earliest",
-            group_id=None, enable_auto_commit=False, metadata_max_age_ms=1000)
+            group_id=None, enable_auto_commit=False, metadata_max_age_ms=1000,
+            fetch_max_wait_ms=20)
         await self._consumer.start()
         self._task = asyncio.create_task(self._run())
         return self

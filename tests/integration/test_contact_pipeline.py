@@ -97,6 +97,7 @@ async def test_vp_pricing_then_demo_is_sales_ready_within_two_seconds(
 
     key, value, received = await stack["events"].wait_for(
         lambda k, v: k == "c-vp" and v is not None and v["to_stage"] == "sales_ready")
+    print(f"demo request to sales_ready on the output topic: {received - sent_at:.3f}s")
     assert received - sent_at < 2.0, f"sales_ready after {received - sent_at:.3f}s"
     assert value is not None
     signals = {r["signal"] for r in value["reasons"]}

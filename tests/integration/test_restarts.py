@@ -12,11 +12,10 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from streams.config import Topics
+from streams.config import Topics, from_env
 from streams.core import contact as core
 from streams.core.replay import recompute
 from streams.shell.records import contact_input_from_record, contact_state_record
-from streams.config import from_env
 from streams.shell.worker import ensure_topics, load_model
 from tests.integration.support import CODEC, Tail, Worker, producer, send, worker_env
 

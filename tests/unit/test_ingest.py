@@ -147,3 +147,27 @@ def test_intent_strength_is_range_checked() -> None:
 
 def test_redact_hides_local_part_keeps_domain() -> None:
     assert redact("bad address jane@acme.com here") == "bad address <redacted>@acme.com here"
+
+
+def test_settings_survive_the_environment_round_trip() -> None:
+    from dataclasses import replace
+
+    from streams.config import Settings, from_env, to_env
+
+    settings = replace(Settings(), topic_prefix="x.", partitions=3, one_record_batches=True,
+                       redis_url="redis://127.0.0.1:1/0", commit_interval_s=0.5)
+    assert from_env(to_env(settings)) == settings
+
+
+def test_anonymous_visitors_are_scored_but_never_become_leads() -> None:
+    from streams.config import DEFAULT_MODEL_PATH
+    from streams.core.contact import apply
+    from streams.core.model import parse_model
+
+    model = parse_model(DEFAULT_MODEL_PATH.read_text())
+    out = normalise("events.web", None, web(contact_id=None, anonymous_id="v1"), ORIGIN, NOW,
+                    POLICY)
+    assert isinstance(out, ContactInput)
+    state, effects = apply(None, out, model)
+    assert state is not None and state.stage == "new" and effects == []
+    assert state.events_applied == 1
