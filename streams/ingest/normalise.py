@@ -21,7 +21,8 @@ from streams.ingest.redact import pseudonym
 
 # 2000-01-01T00:00:00Z: anything older is a unit mistake (seconds for millis), not history.
 MIN_EVENT_TIME_MS = 946_684_800_000
-_EMAIL = re.compile(r"^[a-z0-9.!#$%&'*+/=?^_`{|}~\-]+@([a-z0-9\-]+(\.[a-z0-9\-]+)+)$")
+# Unicode letters are allowed (RFC 6531 internationalised addresses, IDN domains).
+_EMAIL = re.compile(r"^[\w.!#$%&'*+/=?^`{|}~\-]+@([\w\-]+(\.[\w\-]+)+)$")
 _DOMAIN = re.compile(r"^[a-z0-9\-]+(\.[a-z0-9\-]+)+$")
 MAX_ID_LENGTH = 256
 

@@ -171,3 +171,9 @@ def test_anonymous_visitors_are_scored_but_never_become_leads() -> None:
     state, effects = apply(None, out, model)
     assert state is not None and state.stage == "new" and effects == []
     assert state.events_applied == 1
+
+
+def test_internationalised_addresses_are_valid() -> None:
+    out = normalise("events.web", "c1", web(email="Tomás@Acme.com"), ORIGIN, NOW, POLICY)
+    assert isinstance(out, ContactInput) and isinstance(out.payload, SignalObserved)
+    assert out.payload.email_domain == "acme.com"
