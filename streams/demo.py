@@ -41,7 +41,6 @@ class DemoView:
     by_stage: Counter[str] = field(default_factory=Counter)
     dead_letters: int = 0
     contacts: set[str] = field(default_factory=set)
-    sales_ready_latency_ms: list[float] = field(default_factory=list)
 
     def render(self) -> Group:
         s = self.settings
@@ -54,7 +53,7 @@ class DemoView:
             "   worker log ", (str(self.worker_log), "dim"))
         counts = Text.assemble(
             f"events produced {self.produced:,} (bad {self.bad_produced:,})   ",
-            f"contacts scored {len(self.contacts):,}   ",
+            f"leads {len(self.contacts):,}   ",
             ("sales-ready ", "green"), (f"{self.by_stage['sales_ready']:,}", "bold green"),
             f"   nurture {self.by_stage['nurture']:,}   review {self.by_stage['review']:,}   "
             f"excluded {self.by_stage['excluded']:,}   ",
@@ -75,12 +74,10 @@ class DemoView:
         return self.transitions[-1]["model_version"] if self.transitions else "…"
 
     def summary(self) -> str:
-        latency = sorted(self.sales_ready_latency_ms)
-        p50 = f"{latency[len(latency) // 2]:.0f} ms" if latency else "n/a"
         return (f"produced {self.produced:,} events ({self.bad_produced:,} bad), "
-                f"{len(self.contacts):,} contacts scored, "
-                f"{self.by_stage['sales_ready']:,} sales-ready transitions "
-                f"(event to output p50 {p50}), {self.dead_letters:,} dead letters")
+                f"{len(self.contacts):,} leads with transitions, "
+                f"{self.by_stage['sales_ready']:,} sales-ready transitions, "
+                f"{self.dead_letters:,} dead letters")
 
 
 async def _follow(view: DemoView, settings: Settings) -> None:
@@ -103,8 +100,6 @@ async def _follow(view: DemoView, settings: Settings) -> None:
             view.transitions.append(event)
             view.by_stage[event["to_stage"]] += 1
             view.contacts.add(event["entity_id"])
-            if event["to_stage"] == "sales_ready":
-                view.sales_ready_latency_ms.append(time.time() * 1000 - event["occurred_at"])
     finally:
         await consumer.stop()
 
