@@ -56,3 +56,15 @@ class Metrics:
         self.table_keys = Gauge(
             "qualstream_table_keys", "Keys held in a table on this worker.", ["table"],
             registry=r)
+        self.projection_writes = Counter(
+            "qualstream_projection_writes_total",
+            "Records the Redis projection wrote, by result (applied, stale, deleted).",
+            ["result"], registry=r)
+        self.projection_errors = Counter(
+            "qualstream_projection_errors_total",
+            "Redis projection failures, by kind (redis_unavailable, decode, redis_command, "
+            "unexpected).", ["kind"], registry=r)
+        self.projection_lag = Gauge(
+            "qualstream_projection_lag_seconds",
+            "Wall time minus the event time (updated_at) of the last record the Redis "
+            "projection applied.", registry=r)

@@ -136,9 +136,11 @@ def build_pipeline(settings: Settings, model: ScoringModel) -> Pipeline:
         "accounts", default=None, partitions=n, key_type=str)
 
     from streams.shell import account_agent, contact_agent, ingest_agent, web
+    from streams.shell.projection import register_projection
 
     ingest_agent.register(pipeline)
     contact_agent.register(pipeline)
     account_agent.register(pipeline)
     web.register(pipeline)
+    register_projection(pipeline)  # Redis read model of qualification.contacts, if REDIS_URL
     return pipeline

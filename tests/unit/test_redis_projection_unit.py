@@ -1,0 +1,116 @@
+"""Redis projection, pure parts: keys, hash fields, versions and the script's arguments."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from streams.adapters.redis_projection import (
+    MAX_BACKOFF_S,
+    SEGMENTS,
+    ContactWrite,
+    Version,
+    contact_key,
+    hash_fields,
+    hot_key,
+    may_replace,
+    next_backoff,
+)
+
+T = 1_700_000_000_000
+
+
+def state(contact_id: str = "c-1", **extra: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "contact_id": contact_id, "account_id": "A1", "domain": "acme-corp.com",
+        "stage": "sales_ready", "fit": 80.0, "intent": 70.5, "total": 74.3, "fit_grade": "A",
+        "segment": "mid_market", "model_version": "2024.1", "exclusion": None,
+        "review_reasons": [],
+        "reasons": [{"signal": f"s{i}", "category": "intent", "points": 10.0 - i + 0.123,
+                     "count": 1} for i in range(7)],
+        "first_touch": None, "last_touch": None, "events_applied": 3,
+        "last_event_id": "ev-3", "updated_at": T,
+    }
+    record.update(extra)
+    return record
+
+
+def test_keys() -> None:
+    assert contact_key("c-1") == "qs:contact:c-1"
+    assert hot_key("mid_market") == "qs:hot:mid_market"
+
+
+def test_hash_fields_hold_scores_and_company_facts_only() -> None:
+    fields = hash_fields(state(email="vera@acme-corp.com", first_name="Vera"))
+    assert set(fields) == {"stage", "fit", "intent", "total", "fit_grade", "segment",
+                           "account_id", "domain", "model_version", "events_applied",
+                           "updated_at", "reasons"}  # exclusion is null: left out
+    assert fields["total"] == "74.3" and fields["updated_at"] == str(T)
+    assert all("@" not in v and "Vera" not in v for v in fields.values())
+    reasons = json.loads(fields["reasons"])
+    assert [r["signal"] for r in reasons] == ["s0", "s1", "s2", "s3", "s4"]
+    assert reasons[0] == {"signal": "s0", "category": "intent", "points": 10.12, "count": 1}
+    assert " " not in fields["reasons"]
+
+
+def test_exclusion_is_kept_when_set() -> None:
+    assert hash_fields(state(exclusion="competitor"))["exclusion"] == "competitor"
+
+
+@pytest.mark.parametrize(("candidate", "held", "newer"), [
+    (Version(3, T), None, True),
+    (Version(3, T), Version(2, T), True),
+    (Version(2, T), Version(3, T), False),
+    (Version(3, T), Version(3, T), True),  # a replay (same fields) or a timer-fired snapshot
+    (Version(3, T + 1), Version(3, T), True),
+    # A late event (older event time) still makes a newer snapshot: events_applied leads.
+    (Version(4, T - 60_000), Version(3, T), True),
+    (Version(2, T + 60_000), Version(3, T), False),
+])
+def test_version_order(candidate: Version, held: Version | None, newer: bool) -> None:
+    assert may_replace(candidate, held) is newer
+    # The Lua script's comparison, spelled the same way.
+    if held is not None:
+        n, t = candidate.events_applied, candidate.updated_at
+        stale = n < held.events_applied or (n == held.events_applied and t < held.updated_at)
+        assert stale is not newer
+
+
+def test_script_call_of_a_sales_ready_snapshot_joins_its_segment_only() -> None:
+    write = ContactWrite("c-1", state())
+    keys, args = write.script_call()
+    assert keys == ["qs:contact:c-1", *(f"qs:hot:{s}" for s in SEGMENTS)]
+    member, mode, events, updated, hot, score = args[:6]
+    assert (member, mode, events, updated) == ("c-1", "put", "3", str(T))
+    assert keys[int(hot) - 1] == "qs:hot:mid_market"  # Lua KEYS are 1-based
+    assert float(score) == 74.3
+    pairs = dict(zip(args[6::2], args[7::2], strict=True))
+    assert pairs == hash_fields(state())
+
+
+def test_script_call_of_a_nurture_snapshot_joins_no_hot_set() -> None:
+    _, args = ContactWrite("c-1", state(stage="nurture")).script_call()
+    assert args[4] == "0"
+
+
+def test_unknown_segment_symbol_gets_its_own_hot_set() -> None:
+    keys, args = ContactWrite("c-1", state(segment="strategic")).script_call()
+    assert keys[-1] == "qs:hot:strategic" and keys[int(args[4]) - 1] == "qs:hot:strategic"
+
+
+def test_tombstone_deletes_and_leaves_every_hot_set() -> None:
+    write = ContactWrite("c-1", None)
+    keys, args = write.script_call()
+    assert write.version is None
+    assert keys == ["qs:contact:c-1", *(f"qs:hot:{s}" for s in SEGMENTS)]
+    assert args[:2] == ["c-1", "del"]
+
+
+def test_backoff_doubles_up_to_the_cap() -> None:
+    delays = [0.1]
+    for _ in range(10):
+        delays.append(next_backoff(delays[-1]))
+    assert delays[:4] == pytest.approx([0.1, 0.2, 0.4, 0.8])
+    assert max(delays) == MAX_BACKOFF_S
