@@ -135,6 +135,7 @@ class Settings:
     session_timeout_s: float = 30.0
     heartbeat_interval_s: float = 3.0
     future_skew_ms: int = 5 * 60 * 1000
+    tick_interval_s: float = 0.5  # how often due timers are looked for
     log_level: str = "info"
     demo_seconds: float = 60.0  # how long `qualstream demo` runs
 
@@ -166,6 +167,7 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         session_timeout_s=_env_float(e, "QUALSTREAM_SESSION_TIMEOUT_S", 30.0),
         heartbeat_interval_s=_env_float(e, "QUALSTREAM_HEARTBEAT_INTERVAL_S", 3.0),
         future_skew_ms=_env_int(e, "QUALSTREAM_FUTURE_SKEW_MS", 5 * 60 * 1000),
+        tick_interval_s=_env_float(e, "QUALSTREAM_TICK_INTERVAL_S", 0.5),
         log_level=e.get("QUALSTREAM_LOG_LEVEL", "info"),
         demo_seconds=_env_float(e, "DEMO_SECONDS", 60.0),
     )
@@ -192,6 +194,7 @@ def to_env(settings: Settings) -> dict[str, str]:
         "QUALSTREAM_SESSION_TIMEOUT_S": str(settings.session_timeout_s),
         "QUALSTREAM_HEARTBEAT_INTERVAL_S": str(settings.heartbeat_interval_s),
         "QUALSTREAM_FUTURE_SKEW_MS": str(settings.future_skew_ms),
+        "QUALSTREAM_TICK_INTERVAL_S": str(settings.tick_interval_s),
         "QUALSTREAM_LOG_LEVEL": settings.log_level,
         "DEMO_SECONDS": str(settings.demo_seconds),
     }

@@ -53,6 +53,13 @@ class Metrics:
             "qualstream_offset_rewinds_total",
             "Times an agent found inputs it never received and sought back to them.",
             ["agent"], registry=r)
+        self.timers_fired = Counter(
+            "qualstream_timers_fired_total", "Deadlines that fired, by timer kind.", ["kind"],
+            registry=r)
+        self.timer_lateness = Histogram(
+            "qualstream_timer_lateness_seconds",
+            "How long after its deadline a timer fired, by timer kind.", ["kind"],
+            buckets=LATENCY_BUCKETS, registry=r)
         self.table_keys = Gauge(
             "qualstream_table_keys", "Keys held in a table on this worker.", ["table"],
             registry=r)

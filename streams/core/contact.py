@@ -40,6 +40,8 @@ __all__ = [
     "ContactSnapshot",
     "ContactState",
     "apply",
+    "decay_timer_id",
+    "fire_decay",
     "from_record",
     "next_down_crossing",
     "short_event_id",
@@ -196,8 +198,15 @@ def apply(
         effects.append(AccountLinked(new.contact_id, new.email_domain, base.email_domain,
                                      payload.event_id))
 
-    ev = evaluate(new, model)
     signal = payload if isinstance(payload, SignalObserved) else None
+    after, changes = _staged(new, model, signal=signal, caused_by=payload.event_id)
+    return after, [*effects, *changes]
+
+
+def _staged(new: ContactState, model: ScoringModel, *, signal: SignalObserved | None,
+            caused_by: str, trigger: str | None = None) -> tuple[ContactState, list[ContactEffect]]:
+    """Decide the stage of ``new`` at its reference time and describe any change."""
+    ev = evaluate(new, model)
     decision = decide_stage(
         new.stage,
         ev.fit,
@@ -205,24 +214,24 @@ def apply(
         has_signals=is_engaged(new, model) and not is_anonymous(new.contact_id),
         signal=signal.signal if signal is not None else None,
         signal_at=signal.occurred_at if signal is not None else None,
-        enrichment=signal is None,
+        enrichment=signal is None and trigger is None,
         now_ms=new.ref_ms,
         hold_until=new.hold_until,
         model=model,
     )
     if decision.trigger is None:
-        return replace(new, hold_until=decision.hold_until), effects
+        return replace(new, hold_until=decision.hold_until), []
 
     after = replace(new, stage=decision.stage, hold_until=decision.hold_until,
                     stage_since=new.ref_ms)
-    effects.append(StageChanged(
-        event_id=derive_id("stage", new.contact_id, payload.event_id, new.stage, decision.stage),
+    return after, [StageChanged(
+        event_id=derive_id("stage", new.contact_id, caused_by, new.stage, decision.stage),
         contact_id=new.contact_id,
         account_id=new.account_id,
         from_stage=new.stage,
         to_stage=decision.stage,
         direction=direction(new.stage, decision.stage),
-        trigger=decision.trigger,
+        trigger=trigger or decision.trigger,
         threshold=decision.threshold,
         fit=ev.fit.score,
         intent=ev.intent.intent,
@@ -234,10 +243,34 @@ def apply(
         first_touch=new.first_touch,
         last_touch=new.last_touch,
         exclusion=ev.fit.exclusion,
-        caused_by=payload.event_id,
+        caused_by=caused_by,
         occurred_at=new.ref_ms,
-    ))
-    return after, effects
+    )]
+
+
+def decay_timer_id(contact_id: str, deadline_ms: int) -> str:
+    """The deterministic id of the decay timer due at ``deadline_ms``: fires once by id."""
+    return derive_id("timer", contact_id, "decay", str(deadline_ms))
+
+
+def fire_decay(state: ContactState, now_ms: int,
+               model: ScoringModel) -> tuple[ContactState, list[ContactEffect]]:
+    """Deliver the decay deadline if it is due at ``now_ms``: the down-crossing the decaying
+    score makes with no new event, stamped with the computed crossing time (not ``now``)."""
+    deadline = next_down_crossing(state, model)
+    if deadline is None or deadline > now_ms:
+        return state, []
+    advanced = replace(
+        state,
+        ref_ms=max(state.ref_ms, deadline),
+        updated_at=max(state.updated_at, deadline),
+        signal_values=tuple(sorted(advance(
+            state.values, state.ref_ms, max(state.ref_ms, deadline), half_life_of(model)
+        ).items())),
+    )
+    return _staged(advanced, model, signal=None, caused_by=decay_timer_id(state.contact_id,
+                                                                         deadline),
+                   trigger="decay")
 
 
 def snapshot(state: ContactState, model: ScoringModel) -> ContactSnapshot:

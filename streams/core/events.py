@@ -84,6 +84,17 @@ class ContactErased:
     occurred_at: int
 
 
+@dataclass(frozen=True, slots=True)
+class TimerTick:
+    """Wall-clock time delivered to one partition of the contact inputs: deadlines due by
+    ``occurred_at`` fire. Not a contact's input: it carries no contact."""
+
+    event_id: str
+    occurred_at: int
+
+
+TICK_KEY = "__tick__"
+
 ContactPayload = SignalObserved | ContactProfiled | AccountProfiled | ContactErased
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from streams.core.contact import apply
+from streams.core.contact import apply, fire_decay
 from streams.core.contact_state import ContactState
-from streams.core.events import ContactInput
+from streams.core.events import ContactInput, TimerTick
 from streams.core.model import ScoringModel
 
 
@@ -19,4 +19,30 @@ def recompute(inputs: Iterable[ContactInput], model: ScoringModel) -> dict[str, 
             states.pop(inp.contact_id, None)
         else:
             states[inp.contact_id] = new
+    return states
+
+
+def recompute_partitions(
+    records: Iterable[tuple[int, ContactInput | TimerTick]], model: ScoringModel
+) -> dict[str, ContactState]:
+    """Replay the contact agent's input topic: records in partition order, ticks included.
+
+    A tick fires the due decay deadlines of every contact of its partition, as the live
+    agent does, so the result equals the live state exactly.
+    """
+    states: dict[str, ContactState] = {}
+    partition_of: dict[str, int] = {}
+    for partition, record in records:
+        if isinstance(record, TimerTick):
+            for contact_id in sorted(c for c, p in partition_of.items() if p == partition):
+                state = states.get(contact_id)
+                if state is not None:
+                    states[contact_id], _ = fire_decay(state, record.occurred_at, model)
+            continue
+        partition_of[record.contact_id] = partition
+        new, _ = apply(states.get(record.contact_id), record, model)
+        if new is None:
+            states.pop(record.contact_id, None)
+        else:
+            states[record.contact_id] = new
     return states

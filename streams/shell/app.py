@@ -15,6 +15,7 @@ from streams.codecs import Codec, codec_for
 from streams.config import Settings
 from streams.core.model import ScoringModel
 from streams.ingest.normalise import IngestPolicy
+from streams.shell.deadline_index import DeadlineIndex
 
 log = logging.getLogger("qualstream")
 
@@ -96,6 +97,21 @@ class Pipeline:
     policy: IngestPolicy
     topics: dict[str, TopicT] = field(default_factory=dict)
     tables: dict[str, Any] = field(default_factory=dict)
+    _deadlines: dict[int, DeadlineIndex] = field(default_factory=dict)
+
+    def deadlines(self, partition: int) -> DeadlineIndex:
+        """The deadline index of one contact-inputs partition, rebuilt from the table the
+        first time it is needed after an assignment."""
+        index = self._deadlines.get(partition)
+        if index is None:
+            from streams.shell.contact_agent import rebuild_deadlines
+
+            index = self._deadlines[partition] = rebuild_deadlines(self, partition)
+        return index
+
+    def forget_deadlines(self, partitions: set[int]) -> None:
+        for partition in partitions:
+            self._deadlines.pop(partition, None)
 
     def gapless_topics(self) -> frozenset[str]:
         """Topics whose offsets never legitimately skip (not compacted, no transactions)."""
@@ -135,12 +151,13 @@ def build_pipeline(settings: Settings, model: ScoringModel) -> Pipeline:
     pipeline.tables["accounts"] = app.Table(
         "accounts", default=None, partitions=n, key_type=str)
 
-    from streams.shell import account_agent, contact_agent, ingest_agent, web
+    from streams.shell import account_agent, contact_agent, ingest_agent, ticker, web
     from streams.shell.projection import register_projection
 
     ingest_agent.register(pipeline)
     contact_agent.register(pipeline)
     account_agent.register(pipeline)
+    ticker.register(pipeline)
     web.register(pipeline)
     register_projection(pipeline)  # Redis read model of qualification.contacts, if REDIS_URL
     return pipeline

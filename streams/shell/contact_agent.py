@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from streams.core import contact as core
 from streams.core.account_events import AccountInput, MemberJoined, MemberLeft
-from streams.core.effects import AccountLinked, ContactForgotten, StageChanged
-from streams.core.events import Origin
+from streams.core.effects import AccountLinked, ContactEffect, ContactForgotten, StageChanged
+from streams.core.events import ContactInput, Origin, TimerTick
 from streams.core.ids import derive_id
 from streams.shell.agent_loop import run_agent
 from streams.shell.app import wall_clock_ms
+from streams.shell.deadline_index import DeadlineIndex
 from streams.shell.ingest_agent import ACCOUNT_INPUTS, CONTACT_INPUTS
 from streams.shell.records import (
     account_input_record,
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from streams.shell.app import Pipeline
 
 log = logging.getLogger("qualstream.contact")
+TICK_WATERMARK = "__tick__:{partition}"
 
 
 async def _deliver(futures: list[Any]) -> None:
@@ -47,17 +49,61 @@ async def _publish_snapshot(p: Pipeline, state: core.ContactState) -> None:
         value=p.codec.encode("qualification.contacts", contact_state_record(snap)))
 
 
+async def _send_account(p: Pipeline, domain: str, payload: Any, origin: Origin) -> Any:
+    inp = AccountInput(domain=domain, payload=payload, origin=origin)
+    return await p.topics["account_inputs"].send(
+        key=domain.encode(), value=p.codec.encode(ACCOUNT_INPUTS, account_input_record(inp)))
+
+
+async def _send_effects(p: Pipeline, effects: list[ContactEffect], occurred_at: int,
+                        here: Origin) -> None:
+    acks: list[Any] = []
+    for effect in effects:
+        if isinstance(effect, StageChanged):
+            acks.append(await p.topics["qualification_events"].send(
+                key=effect.contact_id.encode(),
+                value=p.codec.encode("qualification.events", qualification_event_record(effect))))
+            p.metrics.transitions.labels(effect.to_stage, effect.direction, effect.trigger).inc()
+            p.metrics.event_to_output.labels("qualification.events").observe(
+                max(0.0, (wall_clock_ms() - effect.occurred_at) / 1000))
+        elif isinstance(effect, AccountLinked):
+            acks.append(await _send_account(p, effect.domain, MemberJoined(
+                derive_id("joined", effect.contact_id, effect.domain, effect.caused_by),
+                occurred_at, effect.contact_id), here))
+            if effect.previous_domain:
+                acks.append(await _send_account(p, effect.previous_domain, MemberLeft(
+                    derive_id("left", effect.contact_id, effect.previous_domain,
+                              effect.caused_by), occurred_at, effect.contact_id), here))
+        elif isinstance(effect, ContactForgotten):
+            if effect.domain:
+                acks.append(await _send_account(p, effect.domain, MemberLeft(
+                    derive_id("left", effect.contact_id, effect.domain, effect.caused_by),
+                    occurred_at, effect.contact_id), here))
+            acks.append(await p.topics["qualification_contacts"].send(
+                key=effect.contact_id.encode(), value=None))
+    await _deliver(acks)
+
+
+def _save(p: Pipeline, key: str, state: core.ContactState, partition: int, offset: int) -> None:
+    """Write the state with its next deadline (changelogged, so timers survive restarts)."""
+    deadline = core.next_down_crossing(state, p.model)
+    p.tables["contacts"][key] = {"s": core.to_record(state), "o": offset, "p": partition,
+                                 "d": deadline}
+    p.deadlines(partition).schedule(key, deadline)
+
+
 async def process(p: Pipeline, event: EventT) -> None:
     msg = event.message
     table = p.tables["contacts"]
     if msg.key is None or msg.value is None:
         raise ValueError("internal message without key or value")
     key = msg.key.decode()
-    raw = p.codec.decode(CONTACT_INPUTS, msg.value)
-    inp = contact_input_from_record(raw)
+    decoded = contact_input_from_record(p.codec.decode(CONTACT_INPUTS, msg.value))
     here = Origin(msg.topic, msg.partition, msg.offset)
-    if inp.origin is None:
-        inp = replace(inp, origin=here)
+    if isinstance(decoded, TimerTick):
+        await _tick(p, decoded, here)
+        return
+    inp: ContactInput = decoded if decoded.origin is not None else replace(decoded, origin=here)
     stored = table.get(key)
     if stored and stored.get("erased"):
         if msg.offset <= stored["o"]:
@@ -73,44 +119,51 @@ async def process(p: Pipeline, event: EventT) -> None:
             # the broker before the crash, so send it again (same bytes, idempotent).
             await _publish_snapshot(p, state)
         return
-    acks: list[Any] = []
-    for effect in effects:
-        if isinstance(effect, StageChanged):
-            acks.append(await p.topics["qualification_events"].send(
-                key=effect.contact_id.encode(),
-                value=p.codec.encode("qualification.events", qualification_event_record(effect))))
-            p.metrics.transitions.labels(effect.to_stage, effect.direction, effect.trigger).inc()
-            p.metrics.event_to_output.labels("qualification.events").observe(
-                max(0.0, (wall_clock_ms() - effect.occurred_at) / 1000))
-        elif isinstance(effect, AccountLinked):
-            acks.append(await _send_account(p, effect.domain, MemberJoined(
-                derive_id("joined", effect.contact_id, effect.domain, effect.caused_by),
-                inp.payload.occurred_at, effect.contact_id), here))
-            if effect.previous_domain:
-                acks.append(await _send_account(p, effect.previous_domain, MemberLeft(
-                    derive_id("left", effect.contact_id, effect.previous_domain,
-                              effect.caused_by),
-                    inp.payload.occurred_at, effect.contact_id), here))
-        elif isinstance(effect, ContactForgotten):
-            if effect.domain:
-                acks.append(await _send_account(p, effect.domain, MemberLeft(
-                    derive_id("left", effect.contact_id, effect.domain, effect.caused_by),
-                    inp.payload.occurred_at, effect.contact_id), here))
-            acks.append(await p.topics["qualification_contacts"].send(
-                key=effect.contact_id.encode(), value=None))
-    await _deliver(acks)
+    await _send_effects(p, effects, inp.payload.occurred_at, here)
     if new_state is None:
         # Keep a marker (no personal data) so a replay of older inputs cannot resurrect it.
         table[key] = {"erased": True, "o": msg.offset}
+        p.deadlines(msg.partition).schedule(key, None)
         return
-    table[key] = {"s": core.to_record(new_state), "o": msg.offset}
+    _save(p, key, new_state, msg.partition, msg.offset)
     await _publish_snapshot(p, new_state)
 
 
-async def _send_account(p: Pipeline, domain: str, payload: Any, origin: Origin) -> Any:
-    inp = AccountInput(domain=domain, payload=payload, origin=origin)
-    return await p.topics["account_inputs"].send(
-        key=domain.encode(), value=p.codec.encode(ACCOUNT_INPUTS, account_input_record(inp)))
+async def _tick(p: Pipeline, tick: TimerTick, here: Origin) -> None:
+    """Fire every decay deadline of this partition that is due at the tick's time."""
+    table = p.tables["contacts"]
+    mark_key = TICK_WATERMARK.format(partition=here.partition)
+    mark = table.get(mark_key)
+    if mark is not None and here.offset <= mark["o"]:
+        return  # a replayed tick: the deadlines it fired are in the state already
+    index = p.deadlines(here.partition)
+    for key in index.due(tick.occurred_at):
+        stored = table.get(key)
+        if not stored or stored.get("erased"):
+            index.schedule(key, None)
+            continue
+        state = core.from_record(stored["s"])
+        fired, effects = core.fire_decay(state, tick.occurred_at, p.model)
+        if fired is state:
+            index.schedule(key, core.next_down_crossing(state, p.model))
+            continue
+        p.metrics.timers_fired.labels("decay").inc()
+        p.metrics.timer_lateness.labels("decay").observe(
+            max(0.0, (tick.occurred_at - (stored.get("d") or tick.occurred_at)) / 1000))
+        await _send_effects(p, effects, tick.occurred_at, here)
+        _save(p, key, fired, here.partition, stored["o"])
+        await _publish_snapshot(p, fired)
+    table[mark_key] = {"o": here.offset}
+
+
+def rebuild_deadlines(p: Pipeline, partition: int) -> DeadlineIndex:
+    """The deadlines of one partition, read back from the table after an assignment."""
+    index = DeadlineIndex()
+    for key, stored in p.tables["contacts"].items():
+        if isinstance(stored, dict) and stored.get("p") == partition and stored.get("d"):
+            index.schedule(key, stored["d"])
+    log.info("contact deadlines of partition %s rebuilt: %s scheduled", partition, len(index))
+    return index
 
 
 def register(p: Pipeline) -> None:

@@ -15,6 +15,7 @@ from streams.core.account_events import (
 )
 from streams.core.effects import Reason, StageChanged, Touch
 from streams.core.events import (
+    TICK_KEY,
     AccountProfiled,
     ContactErased,
     ContactInput,
@@ -22,6 +23,7 @@ from streams.core.events import (
     ContactProfiled,
     Origin,
     SignalObserved,
+    TimerTick,
 )
 
 NS = "qualstream.internal"
@@ -30,6 +32,7 @@ _CONTACT_PAYLOADS: dict[str, type] = {
     "ContactProfiled": ContactProfiled,
     "AccountProfiled": AccountProfiled,
     "ContactErased": ContactErased,
+    "TimerTick": TimerTick,
 }
 _ACCOUNT_PAYLOADS: dict[str, type] = {
     "AccountFirmographics": AccountFirmographics,
@@ -82,10 +85,16 @@ def contact_input_record(inp: ContactInput) -> dict[str, Any]:
     }
 
 
-def contact_input_from_record(raw: dict[str, Any]) -> ContactInput:
+def contact_input_from_record(raw: dict[str, Any]) -> ContactInput | TimerTick:
     kind, fields = _split_union(raw["payload"], _CONTACT_PAYLOADS)
+    if kind is TimerTick:
+        return TimerTick(**fields)
     payload: ContactPayload = _build(kind, fields)
     return ContactInput(raw["contact_id"], payload, _origin(raw.get("origin")))
+
+
+def timer_tick_record(tick: TimerTick) -> dict[str, Any]:
+    return {"contact_id": TICK_KEY, "origin": None, "payload": _payload_record(tick)}
 
 
 def account_input_record(inp: AccountInput) -> dict[str, Any]:

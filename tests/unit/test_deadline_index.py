@@ -1,0 +1,27 @@
+"""The deadline index returns each due key once per tick and forgets cleared ones."""
+
+from __future__ import annotations
+
+from streams.shell.deadline_index import DeadlineIndex
+
+
+def test_due_keys_in_deadline_order_and_rescheduling() -> None:
+    index = DeadlineIndex()
+    index.schedule("a", 300)
+    index.schedule("b", 100)
+    index.schedule("c", 900)
+    assert index.due(50) == []
+    assert index.due(300) == ["b", "a"]
+    assert index.due(300) == ["b", "a"]  # still scheduled until the caller reschedules
+    index.schedule("b", None)
+    index.schedule("a", 1000)
+    assert index.due(950) == ["c"]
+    assert len(index) == 2 and index.next_deadline() == 900
+
+
+def test_a_moved_deadline_replaces_the_old_one() -> None:
+    index = DeadlineIndex()
+    index.schedule("a", 100)
+    index.schedule("a", 500)
+    assert index.due(200) == []
+    assert index.due(500) == ["a"]
