@@ -7,18 +7,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from streams.core.account_rules import THIRD_PARTY_CATEGORY, AccountRules, parse_account
 from streams.core.fit_rules import GRADES, FitRules, parse_fit
 from streams.core.toml_fields import (
     ModelError,
     Table,
     number,
+    optional_table,
     reject_unknown,
     string,
     strings,
     table,
 )
 
-__all__ = ["ModelError", "ScoringModel", "SignalRule", "Thresholds", "SegmentBand", "parse_model"]
+__all__ = [
+    "AccountRules", "ModelError", "ScoringModel", "SignalRule", "Thresholds", "SegmentBand",
+    "parse_model",
+]
 
 DAY_MS = 86_400_000
 UNKNOWN_SEGMENT = "unknown"
@@ -88,6 +93,7 @@ class ScoringModel:
     named_account_segment: str
     country_regions: Mapping[str, str]
     ingest: IngestRules
+    account: AccountRules
 
     @property
     def known_signals(self) -> frozenset[str]:
@@ -241,7 +247,7 @@ def parse_model(text: str) -> ScoringModel:
     reject_unknown(
         root,
         {"version", "weights", "categories", "signals", "stages", "segments", "fit", "regions",
-         "ingest"},
+         "ingest", "account"},
         "model",
     )
     version = string(root, "version", "model")
@@ -263,6 +269,8 @@ def parse_model(text: str) -> ScoringModel:
         if half_life <= 0:
             raise ModelError(f"categories.{name}.half_life_days: must be > 0")
         categories[name] = half_life
+    if THIRD_PARTY_CATEGORY not in categories:
+        raise ModelError(f"categories: missing {THIRD_PARTY_CATEGORY!r} (account topic surges)")
     signals = _parse_signals(root, categories)
 
     stages = table(root, "stages", "model")
@@ -301,6 +309,9 @@ def parse_model(text: str) -> ScoringModel:
          "bot_user_agent_patterns"},
         "ingest",
     )
+    fit = parse_fit(root)
+    account = parse_account(optional_table(root, "account", "model"),
+                            [band.name for band in segments], fit.persona_points)
     return ScoringModel(
         version=version,
         fit_weight=fit_weight,
@@ -311,7 +322,7 @@ def parse_model(text: str) -> ScoringModel:
         instant_triggers=triggers["instant_triggers"],
         instant_hold_days=hold_days,
         sales_grades=frozenset(sales_grades),
-        fit=parse_fit(root),
+        fit=fit,
         segments=segments,
         unknown_segment_uses=unknown_uses,
         named_account_segment=named,
@@ -324,4 +335,5 @@ def parse_model(text: str) -> ScoringModel:
             bot_user_agent_patterns=strings(ingest, "bot_user_agent_patterns", "ingest",
                                             lower=True),
         ),
+        account=account,
     )

@@ -21,6 +21,13 @@ def table(parent: Table, key: str, where: str) -> Table:
     return value
 
 
+def optional_table(parent: Table, key: str, where: str) -> Table:
+    """Return the sub-table ``key`` of ``parent``, or an empty table when it is absent."""
+    if key not in parent:
+        return {}
+    return table(parent, key, where)
+
+
 def number(parent: Table, key: str, where: str) -> float:
     """Return a required int or float (booleans are not numbers here)."""
     if key not in parent:
