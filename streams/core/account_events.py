@@ -55,7 +55,6 @@ class MemberLeft:
     contact_id: str
 
 
-AccountPayload = AccountFirmographics | ThirdPartyIntent | MemberJoined | MemberLeft
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,3 +64,29 @@ class AccountInput:
     domain: str
     payload: AccountPayload
     origin: Origin | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberContributed:
+    """A member contact's latest intent, as the account needs it for its rollup.
+
+    ``signal_values`` are the contact's per-signal decayed values at ``ref_ms`` (uncapped;
+    caps apply when read, as for the contact), so the account can score the member at any
+    later time and the rollup is order-independent: the newest ``version`` per member wins.
+    """
+
+    event_id: str
+    occurred_at: int
+    contact_id: str
+    version: int  # the contact's events_applied: grows with every applied input
+    ref_ms: int
+    signal_values: tuple[tuple[str, float], ...]
+    persona: str | None
+    seniority: str | None
+    engaged_at: int | None  # event time of the contact's last positive signal
+    stage: str
+
+
+AccountPayload = (
+    AccountFirmographics | ThirdPartyIntent | MemberJoined | MemberLeft | MemberContributed
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from streams.core.account_events import MemberContributed
 from streams.core.contact_record import from_record, to_record
 from streams.core.contact_state import (
     RECENT_EVENT_IDS,
@@ -24,6 +25,7 @@ from streams.core.effects import (
     Touch,
 )
 from streams.core.events import (
+    AccountContextUpdated,
     AccountProfiled,
     ContactErased,
     ContactInput,
@@ -40,6 +42,7 @@ __all__ = [
     "ContactSnapshot",
     "ContactState",
     "apply",
+    "contribution",
     "decay_timer_id",
     "fire_decay",
     "from_record",
@@ -181,6 +184,10 @@ def apply(
     if isinstance(payload, ContactErased):
         domain = state.email_domain if state is not None else None
         return None, [ContactForgotten(inp.contact_id, domain, payload.event_id)]
+    if isinstance(payload, AccountContextUpdated):
+        return replace(base, account_score=payload.account_score,
+                       committee_size=payload.committee_size,
+                       account_stage=payload.account_stage), []
     short = short_event_id(payload.event_id)
     if short in base.recent_event_ids:
         return base, []
@@ -245,6 +252,8 @@ def _staged(new: ContactState, model: ScoringModel, *, signal: SignalObserved | 
         exclusion=ev.fit.exclusion,
         caused_by=caused_by,
         occurred_at=new.ref_ms,
+        account_score=new.account_score,
+        committee_size=new.committee_size,
     )]
 
 
@@ -295,4 +304,23 @@ def snapshot(state: ContactState, model: ScoringModel) -> ContactSnapshot:
         events_applied=state.events_applied,
         last_event_id=state.last_event_id,
         updated_at=state.updated_at,
+    )
+
+
+def contribution(state: ContactState) -> MemberContributed | None:
+    """What the contact's account needs of it for the rollup; None without a company domain."""
+    if state.email_domain is None:
+        return None
+    profile = state.profile
+    return MemberContributed(
+        event_id=derive_id("contribution", state.contact_id, str(state.events_applied)),
+        occurred_at=state.ref_ms,
+        contact_id=state.contact_id,
+        version=state.events_applied,
+        ref_ms=state.ref_ms,
+        signal_values=state.signal_values,
+        persona=profile.persona if profile else None,
+        seniority=profile.seniority if profile else None,
+        engaged_at=state.last_touch.occurred_at if state.last_touch else None,
+        stage=state.stage,
     )

@@ -66,6 +66,9 @@ def to_record(state: ContactState) -> dict[str, Any]:
         "since": state.stage_since,
         "last": state.last_event_id,
         "upd": state.updated_at,
+        "ascore": state.account_score,
+        "acomm": state.committee_size,
+        "astage": state.account_stage,
     }
 
 
@@ -93,4 +96,7 @@ def from_record(record: dict[str, Any]) -> ContactState:
         stage_since=record["since"],
         last_event_id=record["last"],
         updated_at=int(record["upd"]),
+        account_score=record.get("ascore"),
+        committee_size=record.get("acomm"),
+        account_stage=record.get("astage"),
     )

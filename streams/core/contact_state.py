@@ -42,6 +42,9 @@ class ContactState:
     stage_since: int | None = None
     last_event_id: str | None = None
     updated_at: int = 0  # event time of the last payload that changed this state
+    account_score: float | None = None  # the account's context, shared by the account agent
+    committee_size: int | None = None
+    account_stage: str | None = None
 
     @property
     def values(self) -> dict[str, float]:

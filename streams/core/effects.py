@@ -50,6 +50,8 @@ class StageChanged:
     exclusion: str | None
     caused_by: str
     occurred_at: int
+    account_score: float | None = None
+    committee_size: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

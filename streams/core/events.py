@@ -85,6 +85,18 @@ class ContactErased:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountContextUpdated:
+    """The account's score, committee and stage, shared with its members by the account
+    agent so that their transitions carry account context. Changes no contact score."""
+
+    event_id: str
+    occurred_at: int
+    account_score: float
+    committee_size: int
+    account_stage: str
+
+
+@dataclass(frozen=True, slots=True)
 class TimerTick:
     """Wall-clock time delivered to one partition of the contact inputs: deadlines due by
     ``occurred_at`` fire. Not a contact's input: it carries no contact."""
@@ -95,7 +107,9 @@ class TimerTick:
 
 TICK_KEY = "__tick__"
 
-ContactPayload = SignalObserved | ContactProfiled | AccountProfiled | ContactErased
+ContactPayload = (
+    SignalObserved | ContactProfiled | AccountProfiled | ContactErased | AccountContextUpdated
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from streams.core.contact import apply, fire_decay
 from streams.core.contact_state import ContactState
-from streams.core.events import ContactInput, TimerTick
+from streams.core.events import ContactInput, ContactProfiled, TimerTick
 from streams.core.model import ScoringModel
 
 
@@ -32,6 +32,7 @@ def recompute_partitions(
     """
     states: dict[str, ContactState] = {}
     partition_of: dict[str, int] = {}
+    erased: set[str] = set()
     for partition, record in records:
         if isinstance(record, TimerTick):
             for contact_id in sorted(c for c, p in partition_of.items() if p == partition):
@@ -40,9 +41,15 @@ def recompute_partitions(
                     states[contact_id], _ = fire_decay(state, record.occurred_at, model)
             continue
         partition_of[record.contact_id] = partition
+        if record.contact_id in erased:
+            # as the live agent: an erased contact stays erased until the CRM re-creates it
+            if not isinstance(record.payload, ContactProfiled):
+                continue
+            erased.discard(record.contact_id)
         new, _ = apply(states.get(record.contact_id), record, model)
         if new is None:
             states.pop(record.contact_id, None)
+            erased.add(record.contact_id)
         else:
             states[record.contact_id] = new
     return states

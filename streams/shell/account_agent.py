@@ -5,12 +5,24 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from streams.core.account import AccountState, FirmographicsShared, apply_account
-from streams.core.events import ContactInput, Origin
+from streams.core.account import (
+    AccountContextShared,
+    AccountStageChanged,
+    AccountState,
+    FirmographicsShared,
+    account_snapshot,
+    apply_account,
+)
+from streams.core.events import AccountContextUpdated, ContactInput, Origin
 from streams.shell.account_state import state_from_record, state_to_record
 from streams.shell.agent_loop import run_agent
 from streams.shell.ingest_agent import ACCOUNT_INPUTS, CONTACT_INPUTS
-from streams.shell.records import account_input_from_record, contact_input_record
+from streams.shell.records import (
+    account_event_record,
+    account_input_from_record,
+    account_state_record,
+    contact_input_record,
+)
 
 if TYPE_CHECKING:
     from faust.types import EventT, StreamT
@@ -30,23 +42,42 @@ async def process(p: Pipeline, event: EventT) -> None:
     here = Origin(msg.topic, msg.partition, msg.offset)
     stored = table.get(key)
     state: AccountState | None = state_from_record(stored) if stored else None
-    new_state, effects = apply_account(state, inp)
+    new_state, effects = apply_account(state, inp, p.model)
     if state is not None and new_state is state:
         p.metrics.duplicates.labels("account").inc()
         return
     acks: list[Any] = []
     for effect in effects:
+        # The origin of what we send is this message: each member sees this partition's
+        # offsets in order, so its watermark skips a re-send after a crash.
         if isinstance(effect, FirmographicsShared):
             for contact_id in effect.contact_ids:
-                # The origin is this message: each member sees this partition's offsets in
-                # order, so its watermark skips a re-send after a crash.
-                out = ContactInput(contact_id, effect.facts, here)
-                acks.append(await p.topics["contact_inputs"].send(
-                    key=contact_id.encode(),
-                    value=p.codec.encode(CONTACT_INPUTS, contact_input_record(out))))
+                acks.append(await _to_contact(p, ContactInput(contact_id, effect.facts, here)))
+        elif isinstance(effect, AccountContextShared):
+            context = AccountContextUpdated(effect.event_id, effect.occurred_at,
+                                            effect.account_score, effect.committee_size,
+                                            effect.account_stage)
+            for contact_id in effect.contact_ids:
+                acks.append(await _to_contact(p, ContactInput(contact_id, context, here)))
+        elif isinstance(effect, AccountStageChanged):
+            acks.append(await p.topics["qualification_events"].send(
+                key=(effect.account_id or effect.domain).encode(),
+                value=p.codec.encode("qualification.events",
+                                     account_event_record(effect))))
+            p.metrics.transitions.labels(effect.to_stage, effect.direction, effect.trigger).inc()
     for ack in acks:
         await ack
     table[key] = state_to_record(new_state)
+    snap = account_snapshot(new_state, p.model)
+    await p.topics["qualification_accounts"].send(
+        key=snap.account_id.encode(),
+        value=p.codec.encode("qualification.accounts", account_state_record(snap)))
+
+
+async def _to_contact(p: Pipeline, inp: ContactInput) -> Any:
+    return await p.topics["contact_inputs"].send(
+        key=inp.contact_id.encode(),
+        value=p.codec.encode(CONTACT_INPUTS, contact_input_record(inp)))
 
 
 def register(p: Pipeline) -> None:

@@ -6,21 +6,11 @@ from dataclasses import asdict
 from typing import Any
 
 from streams.core.account import AccountState
-from streams.core.account_events import AccountFirmographics
+from streams.core.account_events import AccountFirmographics, MemberContributed
 
 
 def state_to_record(state: AccountState) -> dict[str, Any]:
-    firmo = asdict(state.firmographics) if state.firmographics else None
-    if firmo is not None:
-        firmo["tech_stack"] = list(firmo["tech_stack"])
-    return {
-        "domain": state.domain,
-        "firmographics": firmo,
-        "members": list(state.members),
-        "watermarks": [[s, o] for s, o in state.watermarks],
-        "intent_signals": state.intent_signals,
-        "updated_at": state.updated_at,
-    }
+    return asdict(state)  # nested dataclasses become dicts; tuples serialise as JSON lists
 
 
 def state_from_record(raw: dict[str, Any]) -> AccountState:
@@ -28,6 +18,10 @@ def state_from_record(raw: dict[str, Any]) -> AccountState:
     facts = None
     if firmo is not None:
         facts = AccountFirmographics(**{**firmo, "tech_stack": tuple(firmo["tech_stack"])})
+    contributions = tuple(
+        MemberContributed(**{**c, "signal_values": tuple((str(n), float(v))
+                                                         for n, v in c["signal_values"])})
+        for c in raw.get("contributions", ()))
     return AccountState(
         domain=raw["domain"],
         firmographics=facts,
@@ -35,4 +29,12 @@ def state_from_record(raw: dict[str, Any]) -> AccountState:
         watermarks=tuple((str(s), int(o)) for s, o in raw.get("watermarks", ())),
         intent_signals=int(raw.get("intent_signals", 0)),
         updated_at=int(raw.get("updated_at", 0)),
+        contributions=contributions,
+        third_party_ref_ms=int(raw.get("third_party_ref_ms", 0)),
+        third_party_values=tuple((str(n), float(v)) for n, v in raw.get("third_party_values", ())),
+        third_party_counts=tuple((str(n), int(c)) for n, c in raw.get("third_party_counts", ())),
+        stage=raw.get("stage", "none"),
+        stage_since=raw.get("stage_since"),
+        committee_size=int(raw.get("committee_size", 0)),
+        ref_ms=int(raw.get("ref_ms", 0)),
     )

@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Any
 from streams.core import contact as core
 from streams.core.account_events import AccountInput, MemberJoined, MemberLeft
 from streams.core.effects import AccountLinked, ContactEffect, ContactForgotten, StageChanged
-from streams.core.events import ContactInput, Origin, TimerTick
+from streams.core.events import (
+    AccountContextUpdated,
+    ContactInput,
+    ContactProfiled,
+    Origin,
+    TimerTick,
+)
 from streams.core.ids import derive_id
 from streams.shell.agent_loop import run_agent
 from streams.shell.app import wall_clock_ms
@@ -42,11 +48,19 @@ async def _deliver(futures: list[Any]) -> None:
         await asyncio.gather(*futures)
 
 
-async def _publish_snapshot(p: Pipeline, state: core.ContactState) -> None:
+async def _publish_latest(p: Pipeline, state: core.ContactState, here: Origin) -> None:
+    """Send the contact's latest state downstream and its contribution to its account.
+
+    Both are "latest wins" values, so they are not awaited: a replay of the last input a key
+    applied sends them again (see ``process``).
+    """
     snap = core.snapshot(state, p.model)
     await p.topics["qualification_contacts"].send(
         key=state.contact_id.encode(),
         value=p.codec.encode("qualification.contacts", contact_state_record(snap)))
+    contribution = core.contribution(state)
+    if contribution is not None and state.email_domain is not None:
+        await _send_account(p, state.email_domain, contribution, here)
 
 
 async def _send_account(p: Pipeline, domain: str, payload: Any, origin: Origin) -> Any:
@@ -106,18 +120,20 @@ async def process(p: Pipeline, event: EventT) -> None:
     inp: ContactInput = decoded if decoded.origin is not None else replace(decoded, origin=here)
     stored = table.get(key)
     if stored and stored.get("erased"):
-        if msg.offset <= stored["o"]:
-            p.metrics.duplicates.labels("contact").inc()
-            return  # a replayed input of an erased contact: it must not come back
+        # An erased contact stays erased: replays and late events are dropped, and only a new
+        # CRM record (the contact re-created upstream) starts a fresh history.
+        if msg.offset <= stored["o"] or not isinstance(inp.payload, ContactProfiled):
+            p.metrics.events_dropped.labels("erased").inc()
+            return
         stored = None
     state = core.from_record(stored["s"]) if stored else None
     new_state, effects = core.apply(state, inp, p.model)
     if state is not None and new_state is state:
         p.metrics.duplicates.labels("contact").inc()
         if stored["o"] == msg.offset:
-            # Replaying the last input this key applied: its snapshot may not have reached
-            # the broker before the crash, so send it again (same bytes, idempotent).
-            await _publish_snapshot(p, state)
+            # Replaying the last input this key applied: its snapshot and contribution may not
+            # have reached the broker before the crash, so send them again (idempotent).
+            await _publish_latest(p, state, here)
         return
     await _send_effects(p, effects, inp.payload.occurred_at, here)
     if new_state is None:
@@ -126,7 +142,9 @@ async def process(p: Pipeline, event: EventT) -> None:
         p.deadlines(msg.partition).schedule(key, None)
         return
     _save(p, key, new_state, msg.partition, msg.offset)
-    await _publish_snapshot(p, new_state)
+    if isinstance(inp.payload, AccountContextUpdated):
+        return  # context only: no score, snapshot or contribution changed
+    await _publish_latest(p, new_state, here)
 
 
 async def _tick(p: Pipeline, tick: TimerTick, here: Origin) -> None:
@@ -137,6 +155,7 @@ async def _tick(p: Pipeline, tick: TimerTick, here: Origin) -> None:
     if mark is not None and here.offset <= mark["o"]:
         return  # a replayed tick: the deadlines it fired are in the state already
     index = p.deadlines(here.partition)
+    fired_any = False
     for key in index.due(tick.occurred_at):
         stored = table.get(key)
         if not stored or stored.get("erased"):
@@ -147,13 +166,18 @@ async def _tick(p: Pipeline, tick: TimerTick, here: Origin) -> None:
         if fired is state:
             index.schedule(key, core.next_down_crossing(state, p.model))
             continue
+        fired_any = True
         p.metrics.timers_fired.labels("decay").inc()
         p.metrics.timer_lateness.labels("decay").observe(
             max(0.0, (tick.occurred_at - (stored.get("d") or tick.occurred_at)) / 1000))
         await _send_effects(p, effects, tick.occurred_at, here)
         _save(p, key, fired, here.partition, stored["o"])
-        await _publish_snapshot(p, fired)
-    table[mark_key] = {"o": here.offset}
+        snap = core.snapshot(fired, p.model)
+        await p.topics["qualification_contacts"].send(
+            key=key.encode(),
+            value=p.codec.encode("qualification.contacts", contact_state_record(snap)))
+    if fired_any:  # idle ticks leave no trace in the changelog
+        table[mark_key] = {"o": here.offset}
 
 
 def rebuild_deadlines(p: Pipeline, partition: int) -> DeadlineIndex:

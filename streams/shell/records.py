@@ -9,6 +9,7 @@ from streams.core.account_events import (
     AccountFirmographics,
     AccountInput,
     AccountPayload,
+    MemberContributed,
     MemberJoined,
     MemberLeft,
     ThirdPartyIntent,
@@ -16,6 +17,7 @@ from streams.core.account_events import (
 from streams.core.effects import Reason, StageChanged, Touch
 from streams.core.events import (
     TICK_KEY,
+    AccountContextUpdated,
     AccountProfiled,
     ContactErased,
     ContactInput,
@@ -33,12 +35,14 @@ _CONTACT_PAYLOADS: dict[str, type] = {
     "AccountProfiled": AccountProfiled,
     "ContactErased": ContactErased,
     "TimerTick": TimerTick,
+    "AccountContextUpdated": AccountContextUpdated,
 }
 _ACCOUNT_PAYLOADS: dict[str, type] = {
     "AccountFirmographics": AccountFirmographics,
     "ThirdPartyIntent": ThirdPartyIntent,
     "MemberJoined": MemberJoined,
     "MemberLeft": MemberLeft,
+    "MemberContributed": MemberContributed,
 }
 
 
@@ -58,6 +62,8 @@ def _payload_record(payload: object) -> tuple[str, dict[str, Any]]:
     fields = asdict(payload)  # type: ignore[call-overload]
     if "tech_stack" in fields:
         fields["tech_stack"] = list(fields["tech_stack"])
+    if "signal_values" in fields:
+        fields["signal_values"] = [{"signal": n, "value": v} for n, v in fields["signal_values"]]
     return f"{NS}.{type(payload).__name__}", fields
 
 
@@ -74,6 +80,8 @@ def _build(kind: type, fields: dict[str, Any]) -> Any:
     values = dict(fields)
     if "tech_stack" in values:
         values["tech_stack"] = tuple(values["tech_stack"])
+    if "signal_values" in values:
+        values["signal_values"] = tuple((v["signal"], v["value"]) for v in values["signal_values"])
     return kind(**values)
 
 
@@ -150,8 +158,8 @@ def qualification_event_record(t: StageChanged) -> dict[str, Any]:
         "exclusion": t.exclusion,
         "caused_by": t.caused_by,
         "occurred_at": t.occurred_at,
-        "account_score": None,
-        "committee_size": None,
+        "account_score": t.account_score,
+        "committee_size": t.committee_size,
     }
 
 
@@ -176,4 +184,57 @@ def contact_state_record(snapshot: Any) -> dict[str, Any]:
         "events_applied": snapshot.events_applied,
         "last_event_id": snapshot.last_event_id,
         "updated_at": snapshot.updated_at,
+    }
+
+
+def _account_stage(stage: str) -> str:
+    """The account core's ``none`` is the contract's ``new``."""
+    return "new" if stage == "none" else stage
+
+
+def account_event_record(t: Any) -> dict[str, Any]:
+    """The ``qualification.events`` record of a core ``AccountStageChanged``."""
+    return {
+        "event_id": t.event_id,
+        "entity_type": "account",
+        "entity_id": t.account_id or t.domain,
+        "account_id": t.account_id,
+        "from_stage": _account_stage(t.from_stage),
+        "to_stage": _account_stage(t.to_stage),
+        "direction": t.direction,
+        "trigger": t.trigger,
+        "threshold": t.threshold,
+        "fit": 0.0,
+        "intent": t.member_intent + t.third_party_intent,
+        "total": t.score,
+        "fit_grade": "-",
+        "segment": t.segment,
+        "model_version": t.model_version,
+        "reasons": [_reason(r) for r in t.reasons],
+        "first_touch": None,
+        "last_touch": None,
+        "exclusion": None,
+        "caused_by": t.caused_by,
+        "occurred_at": t.occurred_at,
+        "account_score": t.score,
+        "committee_size": t.committee_size,
+    }
+
+
+def account_state_record(snap: Any) -> dict[str, Any]:
+    """The ``qualification.accounts`` record of a core ``AccountSnapshot``."""
+    return {
+        "account_id": snap.account_id,
+        "domain": snap.domain,
+        "stage": _account_stage(snap.stage),
+        "score": snap.score,
+        "member_intent": snap.member_intent,
+        "third_party_intent": snap.third_party_intent,
+        "committee_size": snap.committee_size,
+        "committee_personas": list(snap.committee_personas),
+        "has_decision_maker": snap.has_decision_maker,
+        "segment": snap.segment,
+        "owner_rep_id": snap.owner_rep_id,
+        "model_version": snap.model_version,
+        "updated_at": snap.updated_at,
     }
