@@ -166,41 +166,28 @@ def _parse_bootstrap(bootstrap: str) -> tuple[str, int]:
 
 
 @dataclass
-class BrokerHandle:
-    """A running broker: the embedded Tansu process, or an external Kafka (no process)."""
+class _ServerHandle:
+    """A server we started (a child process), or an external one we only point at."""
 
-    bootstrap: str
-    process: subprocess.Popen[bytes] | None = None
-    log_path: Path | None = None
-    _workdir: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
+    process: subprocess.Popen[bytes] | None = field(default=None, kw_only=True)
+    log_path: Path | None = field(default=None, kw_only=True)
+    _workdir: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False,
+                                                              kw_only=True)
 
     @property
     def external(self) -> bool:
         return self.process is None
 
     def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM, then SIGKILL after ``timeout``; an external broker is left alone."""
+        """SIGTERM, then SIGKILL after ``timeout``; an external server is left alone."""
         if self.process is not None:
             _terminate(self.process, timeout)
         if self._workdir is not None:
             self._workdir.cleanup()
             self._workdir = None
 
-    def pause(self) -> None:
-        """Freeze the broker (SIGSTOP): clients see a hung broker, not a closed port."""
-        self._signal(signal.SIGSTOP)
-
-    def resume(self) -> None:
-        """Thaw a paused broker (SIGCONT)."""
-        self._signal(signal.SIGCONT)
-
     def log_tail(self, lines: int = 30) -> str:
         return _log_tail(self.log_path, lines)
-
-    def _signal(self, sig: signal.Signals) -> None:
-        if self.process is None:
-            raise DevStackError("cannot signal an external broker")
-        self.process.send_signal(sig)
 
     def __enter__(self) -> Self:
         return self
@@ -212,6 +199,26 @@ class BrokerHandle:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+@dataclass
+class BrokerHandle(_ServerHandle):
+    """A running broker: the embedded Tansu process, or an external Kafka (no process)."""
+
+    bootstrap: str
+
+    def pause(self) -> None:
+        """Freeze the broker (SIGSTOP): clients see a hung broker, not a closed port."""
+        self._signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Thaw a paused broker (SIGCONT)."""
+        self._signal(signal.SIGCONT)
+
+    def _signal(self, sig: signal.Signals) -> None:
+        if self.process is None:
+            raise DevStackError("cannot signal an external broker")
+        self.process.send_signal(sig)
 
 
 def wait_for_kafka(
@@ -261,7 +268,8 @@ def start_broker(
             proc = subprocess.Popen(  # noqa: S603 - our own argv, no shell
                 command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
             )
-        handle = BrokerHandle(f"{LOOPBACK}:{chosen}", proc, log_path, workdir)
+        handle = BrokerHandle(f"{LOOPBACK}:{chosen}", process=proc, log_path=log_path,
+                              _workdir=workdir)
         try:
             wait_for_kafka(handle.bootstrap, timeout, proc)
             return handle
@@ -282,36 +290,10 @@ def external_or_embedded_broker(env: dict[str, str] | None = None) -> BrokerHand
 
 
 @dataclass
-class RedisHandle:
+class RedisHandle(_ServerHandle):
     """A running Redis: our own server process, or ``REDIS_URL`` (no process)."""
 
     url: str
-    process: subprocess.Popen[bytes] | None = None
-    log_path: Path | None = None
-    _workdir: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
-
-    @property
-    def external(self) -> bool:
-        return self.process is None
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM, then SIGKILL after ``timeout``; an external server is left alone."""
-        if self.process is not None:
-            _terminate(self.process, timeout)
-        if self._workdir is not None:
-            self._workdir.cleanup()
-            self._workdir = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def redis_server_binary() -> str:
@@ -383,7 +365,8 @@ def start_redis(*, timeout: float = 15.0, env: dict[str, str] | None = None) -> 
             proc = subprocess.Popen(  # noqa: S603 - our own argv, no shell
                 command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
             )
-        handle = RedisHandle(f"redis://{LOOPBACK}:{port}/0", proc, log_path, workdir)
+        handle = RedisHandle(f"redis://{LOOPBACK}:{port}/0", process=proc, log_path=log_path,
+                             _workdir=workdir)
         try:
             wait_for_redis(handle.url, timeout, proc)
             return handle
