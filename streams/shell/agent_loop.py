@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from streams.shell.app import Pipeline
 
 log = logging.getLogger("qualstream.agent")
+REWIND_RETRY_S = 0.5
 
 
 async def run_agent(
@@ -32,12 +34,23 @@ async def run_agent(
     """
     stream.enable_acks = False
     guard: OffsetGuard[TP] = OffsetGuard()
+    retries: set[asyncio.Future[None]] = set()
     gapless = p.gapless_topics()
 
     def _forget(sender: object, revoked: set[TP], **_: object) -> None:
         guard.forget(set(revoked))
 
     p.app.on_partitions_revoked.connect(_forget, weak=False)  # type: ignore[arg-type]
+
+    async def _keep_seeking(tp: TP) -> None:
+        # Faust's fetch loop can overwrite its read offset with a batch fetched before our
+        # seek and then drop the re-fetched messages as old; when no newer message arrives to
+        # trigger another seek, nothing would. So seek again until the re-fetch shows up.
+        while guard.rewinding(tp):
+            await asyncio.sleep(REWIND_RETRY_S)
+            expected = guard.expected(tp)
+            if guard.rewinding(tp) and expected is not None:
+                await p.app.consumer.seek_wait({tp: expected})
 
     async for event in stream.events():
         msg = event.message
@@ -50,6 +63,9 @@ async def run_agent(
                             name, expected, msg.offset - 1, msg.topic, msg.partition)
                 p.metrics.rewinds.labels(name).inc()
                 await p.app.consumer.seek_wait({msg.tp: expected})
+                _release_unprocessed(p, event)
+                retries.add(asyncio.ensure_future(_keep_seeking(msg.tp)))
+                retries = {task for task in retries if not task.done()}
                 continue
             if verdict is Verdict.SKIP:
                 # Faust's fetch loop may still be handing out a batch fetched before our seek
@@ -57,6 +73,7 @@ async def run_agent(
                 expected = guard.expected(msg.tp)
                 assert expected is not None  # noqa: S101 - SKIP implies a rewind
                 await p.app.consumer.seek_wait({msg.tp: expected})
+                _release_unprocessed(p, event)
                 continue
         started = time.perf_counter()
         try:
@@ -71,3 +88,17 @@ async def run_agent(
         p.metrics.processing.labels(name).observe(time.perf_counter() - started)
         guard.processed(msg.tp, msg.offset)
         await stream.ack(event)
+
+
+def _release_unprocessed(p: Pipeline, event: EventT) -> None:
+    """Let go of a message we skipped because it will be fetched again after our seek.
+
+    It must not be acked (its offset would count as processed and could be committed before
+    the re-fetched copy is), yet Faust waits for every delivered message to be acked before a
+    rebalance or a shutdown completes. So drop our reference to it without acking.
+    """
+    message = event.message
+    message.decref()
+    unacked = getattr(p.app.consumer, "_unacked_messages", None)
+    if unacked is not None:
+        unacked.discard(message)

@@ -44,6 +44,9 @@ class OffsetGuard(Generic[TP]):
         self._rewinding[tp] = (expected, offset)
         return Verdict.REWIND
 
+    def rewinding(self, tp: TP) -> bool:
+        return tp in self._rewinding
+
     def expected(self, tp: TP) -> int | None:
         return self._next.get(tp)
 

@@ -88,6 +88,20 @@ async def read_all(bootstrap: str, topic: str) -> list[tuple[int, int, bytes, by
     return sorted(rows)
 
 
+async def settle(states: Tail, expected: Counter[str], timeout: float = 90) -> None:
+    """Wait until every contact's state counts all its events, then a little longer so that an
+    over-count would show too."""
+    def complete() -> bool:
+        latest = states.latest_by_key()
+        return all(latest.get(cid) and latest[cid]["events_applied"] >= n  # type: ignore[index]
+                   for cid, n in expected.items())
+
+    deadline = time.monotonic() + timeout
+    while not complete() and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(2.0)
+
+
 @pytest.mark.timeout(600)
 async def test_clean_stop_and_kill_minus_9_lose_and_double_count_nothing(
     bootstrap: str, unique_prefix: str, tmp_path: Path,
@@ -124,19 +138,18 @@ async def test_clean_stop_and_kill_minus_9_lose_and_double_count_nothing(
         worker = Worker(env, log).start()
         await produce(rows[2 * third:])
 
-        def complete() -> bool:
-            latest = states.latest_by_key()
-            return all(latest.get(cid) and latest[cid]["events_applied"] >= n  # type: ignore[index]
-                       for cid, n in expected.items())
-
-        deadline = time.monotonic() + 60
-        while not complete() and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
-        await asyncio.sleep(2.0)  # let any over-count show up before comparing
+        await settle(states, expected)
     finally:
         code = worker.stop()
         await states.stop()
         await prod.stop()
+    assert code in (0, -15)
+    await verify_exact(bootstrap, t, rows, expected, states, env)
+
+
+async def verify_exact(bootstrap: str, t: Topics, rows: list[tuple[str, str, str, dict[str, Any]]],
+                       expected: Counter[str], states: Tail, env: dict[str, str]) -> None:
+    """Nothing lost or double-counted; the state equals two recomputations by the core."""
     latest = states.latest_by_key()
     counts = {cid: latest[cid]["events_applied"] if latest.get(cid) else 0 for cid in expected}
     lost = {c: expected[c] - n for c, n in counts.items() if n < expected[c]}
@@ -148,8 +161,7 @@ async def test_clean_stop_and_kill_minus_9_lose_and_double_count_nothing(
                for partition, _, _, value in await read_all(bootstrap, t.contact_inputs)]
     recomputed = recompute_partitions(records, model)
     replayed = {c: recomputed[c].events_applied for c in list(lost)[:5] if c in recomputed}
-    assert not lost and not doubled, (len(lost), lost, doubled, replayed, worker.log_tail())
-    assert code in (0, -15)
+    assert not lost and not doubled, (len(lost), lost, doubled, replayed)
     assert set(recomputed) == set(expected)
     for cid, state in recomputed.items():
         assert contact_state_record(core.snapshot(state, model)) == latest[cid], cid
@@ -188,3 +200,41 @@ def source_inputs(rows: list[tuple[str, str, str, dict[str, Any]]], t: Topics,
             if isinstance(payload, ContactProfiled) and payload.email_domain in accounts:
                 inputs.append(ContactInput(out.contact_id, accounts[payload.email_domain]))
     return inputs
+
+
+@pytest.mark.timeout(600)
+async def test_a_second_worker_joining_and_leaving_loses_and_double_counts_nothing(
+    bootstrap: str, unique_prefix: str, tmp_path: Path,
+) -> None:
+    t = Topics(unique_prefix)
+    rows, expected = traffic(seed=11, contacts=100, events=3000)
+    env = worker_env(bootstrap, unique_prefix, tmp_path / "data-a")
+    await ensure_topics(from_env(env))
+    first = Worker(env, tmp_path / "worker-a.log").start()
+    second = Worker({**worker_env(bootstrap, unique_prefix, tmp_path / "data-b")},
+                    tmp_path / "worker-b.log")
+    prod = await producer(bootstrap)
+    states = await Tail(bootstrap, t.qualification_contacts, "qualification.contacts").start()
+    third = len(rows) // 3
+    try:
+        for base, key, _, record in rows[:third]:
+            await send(prod, t.name(base), base, key, record)
+        await states.wait_for(lambda k, v: True, timeout=120)
+        second.start()  # joins mid-stream: the partitions are rebalanced across two workers
+        for base, key, _, record in rows[third: 2 * third]:
+            await send(prod, t.name(base), base, key, record)
+        deadline = time.monotonic() + 120
+        while "Worker ready" not in second.log_tail(400) and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        assert second.stop() in (0, -15), second.log_tail()  # leaves: rebalanced back
+        for base, key, _, record in rows[2 * third:]:
+            await send(prod, t.name(base), base, key, record)
+        await settle(states, expected)
+    finally:
+        code = first.stop()
+        if second.alive():
+            second.stop()
+        await states.stop()
+        await prod.stop()
+    assert code in (0, -15)
+    await verify_exact(bootstrap, t, rows, expected, states, env)
