@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from streams.core.account_rules import THIRD_PARTY_CATEGORY, AccountRules, parse_account
 from streams.core.fit_rules import GRADES, FitRules, parse_fit
+from streams.core.routing_rules import RoutingRules, parse_routing
 from streams.core.toml_fields import (
     ModelError,
     Table,
@@ -94,6 +95,7 @@ class ScoringModel:
     country_regions: Mapping[str, str]
     ingest: IngestRules
     account: AccountRules
+    routing: RoutingRules = field(default_factory=RoutingRules)
 
     @property
     def known_signals(self) -> frozenset[str]:
@@ -247,7 +249,7 @@ def parse_model(text: str) -> ScoringModel:
     reject_unknown(
         root,
         {"version", "weights", "categories", "signals", "stages", "segments", "fit", "regions",
-         "ingest", "account"},
+         "ingest", "account", "routing"},
         "model",
     )
     version = string(root, "version", "model")
@@ -336,4 +338,5 @@ def parse_model(text: str) -> ScoringModel:
                                             lower=True),
         ),
         account=account,
+        routing=parse_routing(optional_table(root, "routing", "model")),
     )
