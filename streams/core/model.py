@@ -10,6 +10,7 @@ from types import MappingProxyType
 from streams.core.account_rules import THIRD_PARTY_CATEGORY, AccountRules, parse_account
 from streams.core.fit_rules import GRADES, FitRules, parse_fit
 from streams.core.routing_rules import RoutingRules, parse_routing
+from streams.core.sla_rules import DEFAULT_SLA, SlaRules, parse_sla
 from streams.core.toml_fields import (
     ModelError,
     Table,
@@ -22,7 +23,8 @@ from streams.core.toml_fields import (
 )
 
 __all__ = [
-    "AccountRules", "ModelError", "ScoringModel", "SignalRule", "Thresholds", "SegmentBand",
+    "AccountRules", "ModelError", "ScoringModel", "SignalRule", "SlaRules", "Thresholds",
+    "SegmentBand",
     "parse_model",
 ]
 
@@ -96,6 +98,7 @@ class ScoringModel:
     ingest: IngestRules
     account: AccountRules
     routing: RoutingRules = field(default_factory=RoutingRules)
+    sla: SlaRules = DEFAULT_SLA  # [sla] section; defaults when absent
 
     @property
     def known_signals(self) -> frozenset[str]:
@@ -249,7 +252,7 @@ def parse_model(text: str) -> ScoringModel:
     reject_unknown(
         root,
         {"version", "weights", "categories", "signals", "stages", "segments", "fit", "regions",
-         "ingest", "account", "routing"},
+         "ingest", "account", "sla", "routing"},
         "model",
     )
     version = string(root, "version", "model")
@@ -339,4 +342,5 @@ def parse_model(text: str) -> ScoringModel:
         ),
         account=account,
         routing=parse_routing(optional_table(root, "routing", "model")),
+        sla=parse_sla(optional_table(root, "sla", "model")),
     )
