@@ -83,6 +83,14 @@ class Topics:
     def account_inputs(self) -> str:
         return self.name("qualstream.account-inputs")
 
+    @property
+    def routing(self) -> str:
+        return self.name("qualstream.routing")
+
+    def sales_sources(self) -> list[str]:
+        """Input topics of the sales side: the rep roster and sales activity."""
+        return [self.reps, self.activity]
+
     def contact_sources(self) -> list[str]:
         """Input topics whose records become contact inputs."""
         return [self.web, self.email, self.product, self.crm_contacts]

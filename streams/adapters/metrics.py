@@ -60,6 +60,23 @@ class Metrics:
             "qualstream_timer_lateness_seconds",
             "How long after its deadline a timer fired, by timer kind.", ["kind"],
             buckets=LATENCY_BUCKETS, registry=r)
+        self.assignments = Counter(
+            "qualstream_assignments_total", "Leads assigned, by pool and rule.",
+            ["pool", "rule"], registry=r)
+        self.routing_failed = Counter(
+            "qualstream_routing_failed_total", "Leads nobody could take, by reason.", ["reason"],
+            registry=r)
+        self.routing_latency = Histogram(
+            "qualstream_routing_latency_seconds",
+            "Event time of the routed trigger to its assignment.", buckets=LATENCY_BUCKETS,
+            registry=r)
+        self.sla_events = Counter(
+            "qualstream_sla_events_total", "SLA timer events, by kind and status.",
+            ["kind", "status"], registry=r)
+        self.rejections = Counter(
+            "qualstream_rejections_total",
+            "Sales-ready leads rejected or disqualified by reps, by activity and first-touch "
+            "source (the feedback loop).", ["activity", "source"], registry=r)
         self.table_keys = Gauge(
             "qualstream_table_keys", "Keys held in a table on this worker.", ["table"],
             registry=r)

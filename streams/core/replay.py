@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from streams.core.contact import apply, fire_decay
 from streams.core.contact_state import ContactState
 from streams.core.events import ContactInput, ContactProfiled, TimerTick
+from streams.core.lead_routing import apply_activity
 from streams.core.model import ScoringModel
+from streams.core.sales_events import AssignmentStarted, SalesActivityObserved
 
 
 def recompute(inputs: Iterable[ContactInput], model: ScoringModel) -> dict[str, ContactState]:
@@ -41,6 +43,13 @@ def recompute_partitions(
                     states[contact_id], _ = fire_decay(state, record.occurred_at, model)
             continue
         partition_of[record.contact_id] = partition
+        payload = record.payload
+        if isinstance(payload, AssignmentStarted | SalesActivityObserved):
+            # the sales side: an assignment only starts SLA clocks; activity may move the stage
+            current = states.get(record.contact_id)
+            if current is not None and isinstance(payload, SalesActivityObserved):
+                states[record.contact_id], _ = apply_activity(current, payload, model)
+            continue
         if record.contact_id in erased:
             # as the live agent: an erased contact stays erased until the CRM re-creates it
             if not isinstance(record.payload, ContactProfiled):

@@ -36,3 +36,16 @@ class SalesActivityObserved:
     # disqualified | recycled
     reason_code: str | None = None
     assignment_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentStarted:
+    """The router assigned the lead (to ``rep``, or to nobody): its SLA clocks start."""
+
+    event_id: str
+    occurred_at: int  # wall clock of the assignment
+    assignment_id: str
+    priority: str
+    trigger: str
+    pool: str
+    rep: RepProfile | None

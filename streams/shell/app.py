@@ -117,7 +117,8 @@ class Pipeline:
         """Topics whose offsets never legitimately skip (not compacted, no transactions)."""
         t = self.settings.topics
         compacted = {t.crm_contacts, t.crm_accounts, t.reps}
-        names = {*t.contact_sources(), *t.account_sources(), t.contact_inputs, t.account_inputs}
+        names = {*t.contact_sources(), *t.account_sources(), *t.sales_sources(),
+                 t.contact_inputs, t.account_inputs, t.routing}
         return frozenset(names - compacted)
 
     def topic_base(self, name: str) -> str:
@@ -140,23 +141,35 @@ def build_pipeline(settings: Settings, model: ScoringModel) -> Pipeline:
         policy=ingest_policy(model, settings),
     )
     n = settings.partitions
-    pipeline.topics["sources"] = app.topic(*t.contact_sources(), *t.account_sources())
+    pipeline.topics["sources"] = app.topic(*t.contact_sources(), *t.account_sources(),
+                                           *t.sales_sources())
+    pipeline.topics["routing"] = app.topic(t.routing, partitions=n, internal=True)
     pipeline.topics["contact_inputs"] = app.topic(t.contact_inputs, partitions=n, internal=True)
     pipeline.topics["account_inputs"] = app.topic(t.account_inputs, partitions=n, internal=True)
     for name in ("qualification_events", "qualification_contacts", "qualification_accounts",
-                 "dlq"):
+                 "dlq", "assignments", "sla_events"):
         pipeline.topics[name] = app.topic(getattr(t, name))
     pipeline.tables["contacts"] = app.Table(
         "contacts", default=None, partitions=n, key_type=str)
     pipeline.tables["accounts"] = app.Table(
         "accounts", default=None, partitions=n, key_type=str)
+    pipeline.tables["router"] = app.Table(
+        "router", default=None, partitions=n, key_type=str)
 
-    from streams.shell import account_agent, contact_agent, ingest_agent, ticker, web
+    from streams.shell import (
+        account_agent,
+        contact_agent,
+        ingest_agent,
+        router_agent,
+        ticker,
+        web,
+    )
     from streams.shell.projection import register_projection
 
     ingest_agent.register(pipeline)
     contact_agent.register(pipeline)
     account_agent.register(pipeline)
+    router_agent.register(pipeline)
     ticker.register(pipeline)
     web.register(pipeline)
     register_projection(pipeline)  # Redis read model of qualification.contacts, if REDIS_URL

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from streams.core import contact as core
+from streams.core import sla
 from streams.core.account_events import AccountInput, MemberJoined, MemberLeft
 from streams.core.effects import AccountLinked, ContactEffect, ContactForgotten, StageChanged
 from streams.core.events import (
@@ -18,8 +19,19 @@ from streams.core.events import (
     TimerTick,
 )
 from streams.core.ids import derive_id
+from streams.core.lead_routing import route_request
+from streams.core.sales_events import AssignmentStarted, SalesActivityObserved
+from streams.core.sla import SlaState
 from streams.shell.agent_loop import run_agent
 from streams.shell.app import wall_clock_ms
+from streams.shell.contact_sales import (
+    on_activity,
+    on_assignment,
+    send_sla_effects,
+    sla_from_record,
+    sla_to_record,
+    to_router,
+)
 from streams.shell.deadline_index import DeadlineIndex
 from streams.shell.ingest_agent import ACCOUNT_INPUTS, CONTACT_INPUTS
 from streams.shell.records import (
@@ -98,11 +110,16 @@ async def _send_effects(p: Pipeline, effects: list[ContactEffect], occurred_at: 
     await _deliver(acks)
 
 
-def _save(p: Pipeline, key: str, state: core.ContactState, partition: int, offset: int) -> None:
-    """Write the state with its next deadline (changelogged, so timers survive restarts)."""
-    deadline = core.next_down_crossing(state, p.model)
+def _save(p: Pipeline, key: str, state: core.ContactState, partition: int, offset: int,
+          slas: SlaState) -> None:
+    """Write the state with its next deadline (changelogged, so timers survive restarts):
+    the earlier of the score's decay crossing and the SLA clocks."""
+    deadlines = [d for d in (core.next_down_crossing(state, p.model), sla.next_deadline(slas))
+                 if d is not None]
+    deadline = min(deadlines) if deadlines else None
     p.tables["contacts"][key] = {"s": core.to_record(state), "o": offset, "p": partition,
-                                 "d": deadline}
+                                 "d": deadline, "sla": sla_to_record(slas) if slas.timers
+                                 or slas.finished else None}
     p.deadlines(partition).schedule(key, deadline)
 
 
@@ -127,6 +144,10 @@ async def process(p: Pipeline, event: EventT) -> None:
             return
         stored = None
     state = core.from_record(stored["s"]) if stored else None
+    slas = sla_from_record(stored.get("sla")) if stored else SlaState()
+    if isinstance(inp.payload, AssignmentStarted | SalesActivityObserved):
+        await _sales_input(p, key, state, slas, inp.payload, msg.partition, msg.offset)
+        return
     new_state, effects = core.apply(state, inp, p.model)
     if state is not None and new_state is state:
         p.metrics.duplicates.labels("contact").inc()
@@ -136,12 +157,15 @@ async def process(p: Pipeline, event: EventT) -> None:
             await _publish_latest(p, state, here)
         return
     await _send_effects(p, effects, inp.payload.occurred_at, here)
+    request = route_request(new_state, inp.payload, effects, p.model) if new_state else None
+    if request is not None and not slas.timers:  # one open assignment at a time
+        await (await to_router(p, request))
     if new_state is None:
         # Keep a marker (no personal data) so a replay of older inputs cannot resurrect it.
         table[key] = {"erased": True, "o": msg.offset}
         p.deadlines(msg.partition).schedule(key, None)
         return
-    _save(p, key, new_state, msg.partition, msg.offset)
+    _save(p, key, new_state, msg.partition, msg.offset, slas)
     if isinstance(inp.payload, AccountContextUpdated):
         return  # context only: no score, snapshot or contribution changed
     await _publish_latest(p, new_state, here)
@@ -162,22 +186,53 @@ async def _tick(p: Pipeline, tick: TimerTick, here: Origin) -> None:
             index.schedule(key, None)
             continue
         state = core.from_record(stored["s"])
+        slas = sla_from_record(stored.get("sla"))
         fired, effects = core.fire_decay(state, tick.occurred_at, p.model)
-        if fired is state:
-            index.schedule(key, core.next_down_crossing(state, p.model))
+        new_slas, sla_effects = sla.due(slas, tick.occurred_at)
+        if fired is state and new_slas is slas:
+            _save(p, key, state, here.partition, stored["o"], slas)  # reschedule
             continue
         fired_any = True
-        p.metrics.timers_fired.labels("decay").inc()
-        p.metrics.timer_lateness.labels("decay").observe(
+        p.metrics.timer_lateness.labels("decay" if fired is not state else "sla").observe(
             max(0.0, (tick.occurred_at - (stored.get("d") or tick.occurred_at)) / 1000))
+        if fired is not state:
+            p.metrics.timers_fired.labels("decay").inc()
+        if new_slas is not slas:
+            p.metrics.timers_fired.labels("sla").inc()
         await _send_effects(p, effects, tick.occurred_at, here)
-        _save(p, key, fired, here.partition, stored["o"])
+        new_slas, acks = await send_sla_effects(p, new_slas, sla_effects, fired)
+        await _deliver(acks)
+        _save(p, key, fired, here.partition, stored["o"], new_slas)
+        if fired is state:
+            continue
         snap = core.snapshot(fired, p.model)
         await p.topics["qualification_contacts"].send(
             key=key.encode(),
             value=p.codec.encode("qualification.contacts", contact_state_record(snap)))
     if fired_any:  # idle ticks leave no trace in the changelog
         table[mark_key] = {"o": here.offset}
+
+
+async def _sales_input(p: Pipeline, key: str, state: core.ContactState | None, slas: SlaState,
+                       payload: AssignmentStarted | SalesActivityObserved, partition: int,
+                       offset: int) -> None:
+    """An assignment starts SLA clocks; sales activity stops them and may move the stage."""
+    if state is None:
+        p.metrics.events_dropped.labels("unknown_contact").inc()
+        return
+    if isinstance(payload, AssignmentStarted):
+        new_slas, acks = await on_assignment(p, slas, payload, key)
+        await _deliver(acks)
+        _save(p, key, state, partition, offset, new_slas)
+        return
+    new_state, new_slas, acks = await on_activity(p, state, slas, payload)
+    await _deliver(acks)
+    _save(p, key, new_state, partition, offset, new_slas)
+    if new_state is not state:
+        snap = core.snapshot(new_state, p.model)
+        await p.topics["qualification_contacts"].send(
+            key=key.encode(),
+            value=p.codec.encode("qualification.contacts", contact_state_record(snap)))
 
 
 def rebuild_deadlines(p: Pipeline, partition: int) -> DeadlineIndex:

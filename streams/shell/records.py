@@ -27,6 +27,8 @@ from streams.core.events import (
     SignalObserved,
     TimerTick,
 )
+from streams.core.routing import AssignmentClosed, RouteRequested
+from streams.core.sales_events import AssignmentStarted, RepProfile, SalesActivityObserved
 
 NS = "qualstream.internal"
 _CONTACT_PAYLOADS: dict[str, type] = {
@@ -36,7 +38,25 @@ _CONTACT_PAYLOADS: dict[str, type] = {
     "ContactErased": ContactErased,
     "TimerTick": TimerTick,
     "AccountContextUpdated": AccountContextUpdated,
+    "SalesActivityObserved": SalesActivityObserved,
+    "AssignmentStarted": AssignmentStarted,
 }
+_ROUTING_PAYLOADS: dict[str, type] = {
+    "RepProfile": RepProfile,
+    "RouteRequested": RouteRequested,
+    "AssignmentClosed": AssignmentClosed,
+}
+ROUTING_KEY = "routing"
+
+
+def routing_record(payload: RepProfile | RouteRequested | AssignmentClosed) -> dict[str, Any]:
+    return {"key": ROUTING_KEY, "payload": _payload_record(payload)}
+
+
+def routing_from_record(raw: dict[str, Any]) -> RepProfile | RouteRequested | AssignmentClosed:
+    kind, fields = _split_union(raw["payload"], _ROUTING_PAYLOADS)
+    result: RepProfile | RouteRequested | AssignmentClosed = _build(kind, fields)
+    return result
 _ACCOUNT_PAYLOADS: dict[str, type] = {
     "AccountFirmographics": AccountFirmographics,
     "ThirdPartyIntent": ThirdPartyIntent,
@@ -44,6 +64,15 @@ _ACCOUNT_PAYLOADS: dict[str, type] = {
     "MemberLeft": MemberLeft,
     "MemberContributed": MemberContributed,
 }
+
+
+def _lists(value: Any) -> Any:
+    """Tuples (and nested ones) as lists, as the Avro arrays expect."""
+    if isinstance(value, dict):
+        return {k: _lists(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_lists(v) for v in value]
+    return value
 
 
 def _origin_record(origin: Origin | None) -> dict[str, Any] | None:
@@ -59,7 +88,7 @@ def _origin(raw: dict[str, Any] | None) -> Origin | None:
 
 
 def _payload_record(payload: object) -> tuple[str, dict[str, Any]]:
-    fields = asdict(payload)  # type: ignore[call-overload]
+    fields = _lists(asdict(payload))  # type: ignore[call-overload]
     if "tech_stack" in fields:
         fields["tech_stack"] = list(fields["tech_stack"])
     if "signal_values" in fields:
@@ -76,8 +105,20 @@ def _split_union(raw: Any, kinds: dict[str, type]) -> tuple[type, dict[str, Any]
     return kind, fields
 
 
+def _rep(raw: dict[str, Any]) -> RepProfile:
+    return RepProfile(**{**raw, "pools": tuple(raw["pools"]),
+                         "territories": tuple(raw["territories"]),
+                         "work_days": tuple(raw["work_days"])})
+
+
 def _build(kind: type, fields: dict[str, Any]) -> Any:
     values = dict(fields)
+    if kind is RepProfile:
+        return _rep(values)
+    if kind is AssignmentStarted:
+        return AssignmentStarted(**{**values, "rep": _rep(values["rep"]) if values["rep"] else None})
+    if kind is RouteRequested:
+        values["excluded_reps"] = tuple(values["excluded_reps"])
     if "tech_stack" in values:
         values["tech_stack"] = tuple(values["tech_stack"])
     if "signal_values" in values:

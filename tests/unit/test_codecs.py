@@ -48,7 +48,7 @@ PUBLIC_TOPICS = [
     "sla.events",
     "qualification.dlq",
 ]
-INTERNAL_TOPICS = ["qualstream.contact-inputs", "qualstream.account-inputs"]
+INTERNAL_TOPICS = ["qualstream.contact-inputs", "qualstream.account-inputs", "qualstream.routing"]
 T0 = 1_700_000_000_000  # 2023-11-14T22:13:20Z in epoch ms
 
 REASON = {"signal": "web.pricing_view", "category": "intent", "points": 12.5, "count": 3}
@@ -253,6 +253,13 @@ RECORDS: dict[str, dict[str, Any]] = {
         "payload": (
             "qualstream.internal.MemberLeft",
             {"event_id": "x-1", "occurred_at": T0, "contact_id": "c-1"},
+        ),
+    },
+    "qualstream.routing": {
+        "key": "routing",
+        "payload": (
+            "qualstream.internal.AssignmentClosed",
+            {"event_id": "x-2", "occurred_at": T0, "assignment_id": "a-1", "rep_id": "r-1"},
         ),
     },
 }

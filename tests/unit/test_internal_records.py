@@ -23,11 +23,15 @@ from streams.core.events import (
     SignalObserved,
     TimerTick,
 )
+from streams.core.routing import AssignmentClosed, RouteRequested
+from streams.core.sales_events import AssignmentStarted, RepProfile, SalesActivityObserved
 from streams.shell.records import (
     account_input_from_record,
     account_input_record,
     contact_input_from_record,
     contact_input_record,
+    routing_from_record,
+    routing_record,
     timer_tick_record,
 )
 
@@ -68,3 +72,29 @@ def test_account_inputs_round_trip(payload: object) -> None:
     inp = AccountInput("acme.com", payload, ORIGIN)  # type: ignore[arg-type]
     raw = CODEC.encode("qualstream.account-inputs", account_input_record(inp))
     assert account_input_from_record(CODEC.decode("qualstream.account-inputs", raw)) == inp
+
+
+REP = RepProfile("r1", 1, "rep-1", True, ("NA:smb",), ("NA:smb", "fallback"), 2, 5, 540, 1020,
+                 (1, 2, 3), "Europe/Berlin", "mgr-1")
+
+
+@pytest.mark.parametrize("payload", [
+    SalesActivityObserved("s1", 6, "c-1", "rep-1", "rejected", "no_budget", "as-1"),
+    AssignmentStarted("as1", 7, "as-1", "p1", "form.demo_request", "NA:smb", REP),
+    AssignmentStarted("as2", 8, "as-2", "p2", "sales_ready", "NA:smb", None),
+])
+def test_sales_payloads_round_trip(payload: object) -> None:
+    inp = ContactInput("c-1", payload, ORIGIN)  # type: ignore[arg-type]
+    raw = CODEC.encode("qualstream.contact-inputs", contact_input_record(inp))
+    assert contact_input_from_record(CODEC.decode("qualstream.contact-inputs", raw)) == inp
+
+
+@pytest.mark.parametrize("payload", [
+    REP,
+    RouteRequested("q1", 9, "c-1", "A1", "rep-1", "NA:smb", "sales_ready", "p2", "e9",
+                   ("rep-2",)),
+    AssignmentClosed("x1", 10, "as-1", "rep-1"),
+])
+def test_routing_messages_round_trip(payload: object) -> None:
+    raw = CODEC.encode("qualstream.routing", routing_record(payload))  # type: ignore[arg-type]
+    assert routing_from_record(CODEC.decode("qualstream.routing", raw)) == payload

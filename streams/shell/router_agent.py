@@ -1,0 +1,116 @@
+"""Router agent: the single writer of the reps' open load assigns each routed lead once."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from streams.core.routing import (
+    AssignmentClosed,
+    LeadRouted,
+    RouterState,
+    RoutingFailed,
+    apply_roster,
+    close,
+    route,
+)
+from streams.core.sales_events import AssignmentStarted, RepProfile
+from streams.shell.agent_loop import run_agent
+from streams.shell.app import wall_clock_ms
+from streams.shell.ingest_agent import CONTACT_INPUTS, ROUTING
+from streams.shell.records import contact_input_record, routing_from_record
+
+if TYPE_CHECKING:
+    from faust.types import EventT, StreamT
+
+    from streams.shell.app import Pipeline
+
+log = logging.getLogger("qualstream.router")
+
+
+def _rep_in(raw: dict[str, Any]) -> RepProfile:
+    return RepProfile(**{**raw, "pools": tuple(raw["pools"]),
+                         "territories": tuple(raw["territories"]),
+                         "work_days": tuple(raw["work_days"])})
+
+
+def state_to_record(state: RouterState) -> dict[str, Any]:
+    return asdict(state)
+
+
+def state_from_record(raw: dict[str, Any]) -> RouterState:
+    return RouterState(
+        roster=tuple(_rep_in(r) for r in raw["roster"]),
+        open=tuple((rid, tuple(ids)) for rid, ids in raw["open"]),
+        current=tuple((pool, tuple((rid, int(w)) for rid, w in weights))
+                      for pool, weights in raw["current"]),
+        recent=tuple(LeadRouted(**r) for r in raw["recent"]),
+    )
+
+
+def assignment_record(routed: LeadRouted, sla_due_at: int | None,
+                      model_version: str) -> dict[str, Any]:
+    return {
+        "event_id": routed.event_id, "assignment_id": routed.assignment_id,
+        "contact_id": routed.contact_id, "account_id": routed.account_id,
+        "rep_id": routed.rep_id, "pool": routed.pool, "rule": routed.rule,
+        "priority": routed.priority, "trigger": routed.trigger, "sla_due_at": sla_due_at,
+        "caused_by": routed.caused_by, "occurred_at": routed.occurred_at,
+        "model_version": model_version,
+    }
+
+
+async def process(p: Pipeline, event: EventT) -> None:
+    msg = event.message
+    if msg.key is None or msg.value is None:
+        raise ValueError("internal message without key or value")
+    key = msg.key.decode()
+    table = p.tables["router"]
+    stored = table.get(key)
+    state = state_from_record(stored) if stored else RouterState()
+    payload = routing_from_record(p.codec.decode(ROUTING, msg.value))
+    if isinstance(payload, RepProfile):
+        table[key] = state_to_record(apply_roster(state, payload))
+        return
+    if isinstance(payload, AssignmentClosed):
+        table[key] = state_to_record(close(state, payload))
+        return
+    new_state, effects = route(state, payload, wall_clock_ms(), p.model.routing)
+    acks: list[Any] = []
+    for effect in effects:
+        if isinstance(effect, RoutingFailed):
+            p.metrics.routing_failed.labels(effect.reason).inc()
+            log.warning("nobody can take a %s lead of pool %s (assignment %s)", effect.priority,
+                        effect.pool, effect.assignment_id)
+            continue
+        if not isinstance(effect, LeadRouted):
+            continue
+        rep = new_state.rep(effect.rep_id) if effect.rep_id else None
+        acks.append(await p.topics["assignments"].send(
+            key=effect.contact_id.encode(),
+            value=p.codec.encode("routing.assignments",
+                                 assignment_record(effect, None, p.model.version))))
+        started = AssignmentStarted(effect.event_id, effect.occurred_at, effect.assignment_id,
+                                    effect.priority, effect.trigger, effect.pool, rep)
+        from streams.core.events import ContactInput, Origin
+
+        out = ContactInput(effect.contact_id, started,  # type: ignore[arg-type]
+                           Origin(msg.topic, msg.partition, msg.offset))
+        acks.append(await p.topics["contact_inputs"].send(
+            key=effect.contact_id.encode(),
+            value=p.codec.encode(CONTACT_INPUTS, contact_input_record(out))))
+        p.metrics.assignments.labels(effect.pool if effect.rule != "unassigned" else "none",
+                                     effect.rule).inc()
+        p.metrics.routing_latency.observe(max(0.0, (effect.occurred_at - payload.occurred_at)
+                                              / 1000))
+    for ack in acks:
+        await ack
+    if new_state is not state:
+        table[key] = state_to_record(new_state)
+
+
+def register(p: Pipeline) -> None:
+    @p.app.agent(p.topics["routing"], name="router")
+    async def router(stream: StreamT) -> None:
+        await run_agent(p, stream, "router", process)
