@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from streams.core.account import AccountStageChanged, AccountState
+from streams.core.account_events import MemberContributed
+from streams.core.account_scoring import member_intent
 from streams.core.contact_state import ContactState, evaluate
 from streams.core.effects import ContactEffect, Reason, StageChanged
 from streams.core.events import SignalObserved, is_anonymous
@@ -95,3 +98,31 @@ def apply_activity(state: ContactState, activity: SalesActivityObserved,
         committee_size=state.committee_size,
     )
     return replace(state, stage=target, stage_since=activity.occurred_at, hold_until=None), [change]
+
+
+def account_route_request(state: AccountState, change: AccountStageChanged,
+                          model: ScoringModel) -> RouteRequested | None:
+    """A newly qualified account goes to its owner (or its territory pool), on behalf of its
+    most engaged decision maker (else its most engaged member), whose SLA clocks then run."""
+    if change.to_stage != "qualified" or not state.contributions:
+        return None
+    def rank(c: MemberContributed) -> tuple[bool, float, str]:
+        intent = member_intent(c, state.ref_ms, model)
+        return (c.persona in model.account.committee_requires, intent, c.contact_id)
+
+    lead = max(state.contributions, key=rank)
+    facts = state.firmographics
+    region = None
+    if facts is not None:
+        region = (facts.region or "").strip().upper() or model.region_of(facts.country)
+    return RouteRequested(
+        event_id=derive_id("route", "account", state.domain, change.caused_by),
+        occurred_at=change.occurred_at,
+        contact_id=lead.contact_id,
+        account_id=facts.account_id if facts else None,
+        owner_rep_id=facts.owner_rep_id if facts else None,
+        pool=f"{region or 'UNKNOWN'}:{change.segment}",
+        trigger="account_qualified",
+        priority=model.routing.priority_of("account_qualified"),
+        caused_by=change.event_id,
+    )

@@ -14,8 +14,10 @@ from streams.core.account import (
     apply_account,
 )
 from streams.core.events import AccountContextUpdated, ContactInput, Origin
+from streams.core.lead_routing import account_route_request
 from streams.shell.account_state import state_from_record, state_to_record
 from streams.shell.agent_loop import run_agent
+from streams.shell.contact_sales import to_router
 from streams.shell.ingest_agent import ACCOUNT_INPUTS, CONTACT_INPUTS
 from streams.shell.records import (
     account_event_record,
@@ -65,6 +67,9 @@ async def process(p: Pipeline, event: EventT) -> None:
                 value=p.codec.encode("qualification.events",
                                      account_event_record(effect))))
             p.metrics.transitions.labels(effect.to_stage, effect.direction, effect.trigger).inc()
+            request = account_route_request(new_state, effect, p.model)
+            if request is not None:
+                acks.append(await to_router(p, request))
     for ack in acks:
         await ack
     table[key] = state_to_record(new_state)

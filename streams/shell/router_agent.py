@@ -87,10 +87,13 @@ async def process(p: Pipeline, event: EventT) -> None:
         if not isinstance(effect, LeadRouted):
             continue
         rep = new_state.rep(effect.rep_id) if effect.rep_id else None
+        first_touch = p.model.sla.of("first_touch")
+        due = (effect.occurred_at + first_touch.duration_ms(effect.priority)
+               if rep is not None and not first_touch.business_hours else None)
         acks.append(await p.topics["assignments"].send(
             key=effect.contact_id.encode(),
             value=p.codec.encode("routing.assignments",
-                                 assignment_record(effect, None, p.model.version))))
+                                 assignment_record(effect, due, p.model.version))))
         started = AssignmentStarted(effect.event_id, effect.occurred_at, effect.assignment_id,
                                     effect.priority, effect.trigger, effect.pool, rep)
         from streams.core.events import ContactInput, Origin

@@ -47,6 +47,7 @@ async def stack(bootstrap: str, unique_prefix: str,
                                "qualification.contacts").start(),
         "accounts": await Tail(bootstrap, topics.qualification_accounts,
                                "qualification.accounts").start(),
+        "assignments": await Tail(bootstrap, topics.assignments, "routing.assignments").start(),
     }
     try:
         yield {"topics": topics, "worker": worker, "producer": prod, "bootstrap": bootstrap,
@@ -99,6 +100,13 @@ async def test_three_engaged_contacts_with_a_decision_maker_qualify_the_account_
         lambda k, v: k == "c-tech" and v is not None and v["last_event_id"] == "c-tech-demo")
     more = [v for v in account_events(stack, "acct-corp.com") if v["to_stage"] == "qualified"]
     assert len({v["event_id"] for v in more}) == 1, more
+    # the qualified account is routed (to its owner when available; nobody is on the roster
+    # here, so the assignment says so) on behalf of its decision maker
+    _, routed, _ = await stack["assignments"].wait_for(
+        lambda k, v: v is not None and v["trigger"] == "account_qualified")
+    assert routed is not None
+    assert (routed["account_id"], routed["contact_id"]) == ("A-acct", "c-dm")
+    assert (routed["rule"], routed["rep_id"]) == ("unassigned", None)
 
 
 async def test_no_committee_without_a_decision_maker(stack: dict[str, Any]) -> None:
