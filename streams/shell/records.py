@@ -105,7 +105,7 @@ def _split_union(raw: Any, kinds: dict[str, type]) -> tuple[type, dict[str, Any]
     return kind, fields
 
 
-def _rep(raw: dict[str, Any]) -> RepProfile:
+def rep_from_record(raw: dict[str, Any]) -> RepProfile:
     return RepProfile(**{**raw, "pools": tuple(raw["pools"]),
                          "territories": tuple(raw["territories"]),
                          "work_days": tuple(raw["work_days"])})
@@ -114,9 +114,9 @@ def _rep(raw: dict[str, Any]) -> RepProfile:
 def _build(kind: type, fields: dict[str, Any]) -> Any:
     values = dict(fields)
     if kind is RepProfile:
-        return _rep(values)
+        return rep_from_record(values)
     if kind is AssignmentStarted:
-        return AssignmentStarted(**{**values, "rep": _rep(values["rep"]) if values["rep"] else None})
+        return AssignmentStarted(**{**values, "rep": rep_from_record(values["rep"]) if values["rep"] else None})
     if kind is RouteRequested:
         values["excluded_reps"] = tuple(values["excluded_reps"])
     if "tech_stack" in values:

@@ -19,7 +19,7 @@ from streams.core.sales_events import AssignmentStarted, RepProfile
 from streams.shell.agent_loop import run_agent
 from streams.shell.app import wall_clock_ms
 from streams.shell.ingest_agent import CONTACT_INPUTS, ROUTING
-from streams.shell.records import contact_input_record, routing_from_record
+from streams.shell.records import contact_input_record, rep_from_record, routing_from_record
 
 if TYPE_CHECKING:
     from faust.types import EventT, StreamT
@@ -29,19 +29,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("qualstream.router")
 
 
-def _rep_in(raw: dict[str, Any]) -> RepProfile:
-    return RepProfile(**{**raw, "pools": tuple(raw["pools"]),
-                         "territories": tuple(raw["territories"]),
-                         "work_days": tuple(raw["work_days"])})
-
-
 def state_to_record(state: RouterState) -> dict[str, Any]:
     return asdict(state)
 
 
 def state_from_record(raw: dict[str, Any]) -> RouterState:
     return RouterState(
-        roster=tuple(_rep_in(r) for r in raw["roster"]),
+        roster=tuple(rep_from_record(r) for r in raw["roster"]),
         open=tuple((rid, tuple(ids)) for rid, ids in raw["open"]),
         current=tuple((pool, tuple((rid, int(w)) for rid, w in weights))
                       for pool, weights in raw["current"]),

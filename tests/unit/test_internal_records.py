@@ -98,3 +98,17 @@ def test_sales_payloads_round_trip(payload: object) -> None:
 def test_routing_messages_round_trip(payload: object) -> None:
     raw = CODEC.encode("qualstream.routing", routing_record(payload))  # type: ignore[arg-type]
     assert routing_from_record(CODEC.decode("qualstream.routing", raw)) == payload
+
+
+def test_router_state_round_trips_through_json() -> None:
+    import json
+
+    from streams.core.routing import RouterState, apply_roster, route
+    from streams.core.routing_rules import RoutingRules
+    from streams.shell.router_agent import state_from_record, state_to_record
+
+    state = apply_roster(RouterState(), REP)
+    request = RouteRequested("q1", 9, "c-1", "A1", None, "NA:smb", "sales_ready", "p2", "e9")
+    state, _ = route(state, request, 1_780_000_000_000, RoutingRules(respect_working_hours=False))
+    assert state.load("rep-1") == 1
+    assert state_from_record(json.loads(json.dumps(state_to_record(state)))) == state
