@@ -103,6 +103,9 @@ async def on_activity(p: Pipeline, contact: ContactState, state: SlaState,
         source = contact.first_touch.source if contact.first_touch else "unknown"
         p.metrics.rejections.labels(activity.kind, source).inc()
     open_reps = {t.assignment_id: t.rep_id for t in state.timers}
+    if activity.assignment_id and activity.rep_id:
+        # also when its clocks already finished (e.g. a breach escalated to the manager)
+        open_reps.setdefault(activity.assignment_id, activity.rep_id)
     new_state, effects = sla.on_activity(state, activity, wall_clock_ms())
     new_state, more = await send_sla_effects(p, new_state, effects, new_contact)
     acks.extend(more)
