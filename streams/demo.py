@@ -40,6 +40,9 @@ class DemoView:
     transitions: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=14))
     by_stage: Counter[str] = field(default_factory=Counter)
     dead_letters: int = 0
+    assignments: int = 0
+    unassigned: int = 0
+    sla: Counter[str] = field(default_factory=Counter)
     contacts: set[str] = field(default_factory=set)
 
     def render(self) -> Group:
@@ -57,7 +60,10 @@ class DemoView:
             ("sales-ready ", "green"), (f"{self.by_stage['sales_ready']:,}", "bold green"),
             f"   nurture {self.by_stage['nurture']:,}   review {self.by_stage['review']:,}   "
             f"excluded {self.by_stage['excluded']:,}   ",
-            ("dead letters ", "red"), (f"{self.dead_letters:,}", "bold red"))
+            ("dead letters ", "red"), (f"{self.dead_letters:,}", "bold red"), "\n",
+            f"assigned to reps {self.assignments:,} (unassigned {self.unassigned:,})   SLA "
+            f"started {self.sla['started']:,}  met {self.sla['met']:,}  warning "
+            f"{self.sla['warning']:,}  breached {self.sla['breached']:,}")
         table = Table(expand=True, title="latest stage transitions", title_justify="left")
         for col in ("contact", "from", "to", "trigger", "total", "fit", "segment",
                     "top reasons"):
@@ -77,6 +83,7 @@ class DemoView:
         return (f"produced {self.produced:,} events ({self.bad_produced:,} bad), "
                 f"{len(self.contacts):,} leads with transitions, "
                 f"{self.by_stage['sales_ready']:,} sales-ready transitions, "
+                f"{self.assignments:,} assigned to reps, {self.sla['breached']:,} SLA breaches, "
                 f"{self.dead_letters:,} dead letters")
 
 
@@ -88,13 +95,22 @@ async def _follow(view: DemoView, settings: Settings) -> None:
     codec = codec_for(settings.schema_registry_url)
     t = settings.topics
     consumer = AIOKafkaConsumer(
-        t.qualification_events, t.dlq, bootstrap_servers=settings.kafka_bootstrap_servers,
+        t.qualification_events, t.dlq, t.assignments, t.sla_events,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
         group_id=None, auto_offset_reset="earliest", metadata_max_age_ms=1000)
     await consumer.start()
     try:
         async for msg in consumer:
             if msg.topic == t.dlq:
                 view.dead_letters += 1
+                continue
+            if msg.topic == t.assignments:
+                assignment = codec.decode("routing.assignments", msg.value)
+                view.assignments += assignment["rep_id"] is not None
+                view.unassigned += assignment["rep_id"] is None
+                continue
+            if msg.topic == t.sla_events:
+                view.sla[codec.decode("sla.events", msg.value)["status"]] += 1
                 continue
             event = codec.decode("qualification.events", msg.value)
             view.transitions.append(event)

@@ -186,14 +186,21 @@ class TrafficGenerator:
         return self._draft("crm.contacts", contact["contact_id"], contact, "contact")
 
     def _rep(self, i: int, rep_id: str) -> Record:
-        regions = ["NA", "EMEA", "APAC", "LATAM"]
-        pools = [["smb"], ["mid_market"], ["enterprise"], ["smb", "mid_market"]][i % 4]
+        """Territory reps follow the sun in their region's timezone; the last two are a 24x7
+        on-call fallback pool, so that somebody can always take a lead."""
+        regions = [("NA", "America/New_York"), ("EMEA", "Europe/Berlin"),
+                   ("APAC", "Asia/Singapore"), ("LATAM", "America/Sao_Paulo")]
+        region, timezone = regions[i % 4]
+        on_call = i >= max(1, len(self.rep_ids) - 2)
+        territories = [f"{region}:{segment}" for segment in ("smb", "mid_market", "enterprise")]
         return {"event_id": self._id(), "occurred_at": self.clock_ms, "rep_id": rep_id,
                 "name": f"{self.rng.choice(FIRST)} {self.rng.choice(LAST)}",
-                "active": i != len(self.rep_ids) - 1 or len(self.rep_ids) == 1,
-                "pools": pools, "territories": [regions[i % 4]], "weight": 1 + i % 3,
-                "max_open": 10 + 5 * (i % 3), "work_start_minute": 480, "work_end_minute": 1080,
-                "work_days": [1, 2, 3, 4, 5], "timezone": "UTC",
+                "active": True, "pools": ["fallback"] if on_call else [],
+                "territories": [] if on_call else territories, "weight": 1 + i % 3,
+                "max_open": 25, "work_start_minute": 0 if on_call else 480,
+                "work_end_minute": 1440 if on_call else 1080,
+                "work_days": [1, 2, 3, 4, 5, 6, 7] if on_call else [1, 2, 3, 4, 5],
+                "timezone": "UTC" if on_call else timezone,
                 "manager_rep_id": self.rep_ids[0] if i else None}  # fmt: skip
 
     def _account(self, n: int) -> Record:
