@@ -59,9 +59,10 @@ def expected_crossing(rows: list[tuple[str, str, dict[str, Any]]], model_text: s
     return deadline
 
 
-async def start(bootstrap: str, prefix: str, tmp_path: Path) -> tuple[dict[str, str], str]:
+async def start(bootstrap: str, prefix: str, tmp_path: Path,
+                half_life_s: float = HALF_LIFE_S) -> tuple[dict[str, str], str]:
     model_file = tmp_path / "fast-decay.toml"
-    model_text = fast_decay_model_text(HALF_LIFE_S)
+    model_text = fast_decay_model_text(half_life_s)
     model_file.write_text(model_text)
     env = worker_env(bootstrap, prefix, tmp_path / "data-1", QUALSTREAM_MODEL=str(model_file),
                      QUALSTREAM_TICK_INTERVAL_S="0.2")
@@ -111,13 +112,18 @@ async def test_down_crossing_fires_within_two_seconds_of_the_computed_moment(
 async def test_kill_minus_9_before_the_deadline_fires_it_exactly_once_after_restart(
     bootstrap: str, unique_prefix: str, tmp_path: Path,
 ) -> None:
-    env, model_text = await start(bootstrap, unique_prefix, tmp_path)
+    # a longer half-life: the kill must land between scheduling and firing even on a slow box
+    env, model_text = await start(bootstrap, unique_prefix, tmp_path, half_life_s=6.0)
     t = Topics(unique_prefix)
     log = tmp_path / "worker.log"
     worker = Worker(env, log).start()
     prod = await producer(bootstrap)
     events = await Tail(bootstrap, t.qualification_events, "qualification.events").start()
     try:
+        for base, key, record in trace("c-warm2", int(time.time() * 1000)):
+            await send(prod, t.name(base), base, key, record)
+        await events.wait_for(lambda k, v: k == "c-warm2" and v is not None
+                              and v["to_stage"] == "sales_ready", timeout=90)
         rows = trace("c-kill", int(time.time() * 1000))
         for base, key, record in rows:
             await send(prod, t.name(base), base, key, record)

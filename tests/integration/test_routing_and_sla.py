@@ -165,7 +165,7 @@ async def test_a_first_touch_in_time_is_met_and_never_breaches(stack: dict[str, 
 async def test_two_hundred_open_timers_fire_exactly_once_across_kill_minus_9(
     stack: dict[str, Any],
 ) -> None:
-    worker = stack["start"](first_touch_s=20.0, escalation="manager")
+    worker = stack["start"](first_touch_s=30.0, escalation="manager")
     contacts = [f"r-many-{i}" for i in range(200)]
     await seed(stack, contacts)
     t: Topics = stack["topics"]
@@ -190,7 +190,7 @@ async def test_two_hundred_open_timers_fire_exactly_once_across_kill_minus_9(
     assert len(ids) == 200
     assert not [v for _, v, _ in stack["sla"].records if v and v["status"] == "breached"]
     worker.kill()  # 200 first-touch timers open, none due yet
-    stack["start"](first_touch_s=20.0, escalation="manager", data="data-2")
+    stack["start"](first_touch_s=30.0, escalation="manager", data="data-2")
 
     def breached() -> Counter[str]:
         return Counter(v["sla_id"] for _, v, _ in stack["sla"].records
