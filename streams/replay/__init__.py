@@ -1,0 +1,1 @@
+"""What-if replay: fold recorded history through the pure core under several scoring models."""
