@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+
+from streams.security import (
+    MASK,
+    KafkaSecurity,
+    RedisSecurity,
+    kafka_security_from_env,
+    mask_url,
+    redis_security_from_env,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_MODEL_PATH = PACKAGE_DIR / "models" / "default.toml"
@@ -146,16 +155,33 @@ class Settings:
     tick_interval_s: float = 0.5  # how often due timers are looked for
     log_level: str = "info"
     demo_seconds: float = 60.0  # how long `qualstream demo` runs
+    # Transport security and credentials (streams/security.py); secrets never in the repr.
+    kafka_security: KafkaSecurity = KafkaSecurity()
+    redis_security: RedisSecurity = RedisSecurity()
 
     @property
     def topics(self) -> Topics:
         return Topics(self.topic_prefix)
 
+    def __repr__(self) -> str:
+        """Like the dataclass repr, but URL passwords and secret-named fields are masked."""
+        parts = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None and any(s in f.name for s in ("password", "secret", "token")):
+                shown = MASK
+            elif f.name.endswith("_url") and isinstance(value, str):
+                shown = repr(mask_url(value))
+            else:
+                shown = repr(value)
+            parts.append(f"{f.name}={shown}")
+        return f"Settings({', '.join(parts)})"
+
 
 def from_env(env: dict[str, str] | None = None) -> Settings:
     """Read the settings from ``env`` (default: the process environment)."""
     e = dict(os.environ if env is None else env)
-    return Settings(
+    settings = Settings(
         kafka_bootstrap_servers=e.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092"),
         redis_url=e.get("REDIS_URL") or None,
         model_path=Path(e.get("QUALSTREAM_MODEL") or DEFAULT_MODEL_PATH),
@@ -178,7 +204,11 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         tick_interval_s=_env_float(e, "QUALSTREAM_TICK_INTERVAL_S", 0.5),
         log_level=e.get("QUALSTREAM_LOG_LEVEL", "info"),
         demo_seconds=_env_float(e, "DEMO_SECONDS", 60.0),
+        kafka_security=kafka_security_from_env(e),
+        redis_security=redis_security_from_env(e),
     )
+    settings.redis_security.check_url(settings.redis_url)
+    return settings
 
 
 def to_env(settings: Settings) -> dict[str, str]:
@@ -210,4 +240,6 @@ def to_env(settings: Settings) -> dict[str, str]:
         env["REDIS_URL"] = settings.redis_url
     if settings.schema_registry_url:
         env["QUALSTREAM_SCHEMA_REGISTRY_URL"] = settings.schema_registry_url
+    env.update(settings.kafka_security.env())
+    env.update(settings.redis_security.env())
     return env

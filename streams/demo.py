@@ -91,13 +91,15 @@ async def _follow(view: DemoView, settings: Settings) -> None:
     from aiokafka import AIOKafkaConsumer
 
     from streams.codecs import codec_for
+    from streams.security import kafka_client_kwargs
 
     codec = codec_for(settings.schema_registry_url)
     t = settings.topics
     consumer = AIOKafkaConsumer(
         t.qualification_events, t.dlq, t.assignments, t.sla_events,
         bootstrap_servers=settings.kafka_bootstrap_servers,
-        group_id=None, auto_offset_reset="earliest", metadata_max_age_ms=1000)
+        group_id=None, auto_offset_reset="earliest", metadata_max_age_ms=1000,
+        **kafka_client_kwargs(settings.kafka_security))
     await consumer.start()
     try:
         async for msg in consumer:

@@ -385,13 +385,18 @@ async def create_topics(
     *,
     replication_factor: int = 1,
     timeout_ms: int = 30_000,
+    security: dict[str, Any] | None = None,
 ) -> list[str]:
-    """Create the missing ``topics``; already-existing ones are fine. Return those created."""
+    """Create the missing ``topics``; already-existing ones are fine. Return those created.
+
+    ``security``: the client's TLS/SASL arguments (``streams.security.kafka_client_kwargs``).
+    """
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
     wanted = list(dict.fromkeys(topics))
     compact = set(compacted)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms,
+                                **(security or {}))
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -421,6 +421,7 @@ async def produce(
     from aiokafka import AIOKafkaProducer
 
     from streams.devstack import producer_kwargs
+    from streams.security import kafka_client_kwargs
 
     if encoder is None:
         from streams.codecs import codec_for
@@ -434,7 +435,8 @@ async def produce(
     generator = TrafficGenerator(encoder, seed, start_ms, config)
     stats = ProduceStats()
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, **producer_kwargs(settings)
+        bootstrap_servers=settings.kafka_bootstrap_servers, **producer_kwargs(settings),
+        **kafka_client_kwargs(settings.kafka_security),
     )
     await producer.start()
     started = time.monotonic()

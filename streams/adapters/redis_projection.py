@@ -22,6 +22,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from streams.adapters.metrics import Metrics
 from streams.codecs import Codec, SerializationError, codec_for
 from streams.config import Settings
+from streams.security import kafka_client_kwargs, redis_client
 
 log = logging.getLogger("qualstream.projection")
 
@@ -225,12 +226,14 @@ class RedisProjection:
             enable_auto_commit=False, auto_offset_reset="earliest",
             session_timeout_ms=int(s.session_timeout_s * 1000),
             heartbeat_interval_ms=int(s.heartbeat_interval_s * 1000),
-            fetch_max_wait_ms=s.fetch_max_wait_ms or 500, metadata_max_age_ms=5000)
+            fetch_max_wait_ms=s.fetch_max_wait_ms or 500, metadata_max_age_ms=5000,
+            **kafka_client_kwargs(s.kafka_security))
 
     def _redis(self) -> Redis:
         # One attempt per call: the retry loop below owns backoff and outage logging.
-        return Redis.from_url(self.redis_url, socket_connect_timeout=1.0,
-                              socket_timeout=5.0, retry=Retry(NoBackoff(), 0))
+        return redis_client(self.settings.redis_security, self.redis_url,
+                            socket_connect_timeout=1.0, socket_timeout=5.0,
+                            retry=Retry(NoBackoff(), 0))
 
     async def _consume(self) -> None:
         consumer = self._consumer()

@@ -15,6 +15,7 @@ from streams.codecs import Codec, codec_for
 from streams.config import Settings
 from streams.core.model import ScoringModel
 from streams.ingest.normalise import IngestPolicy
+from streams.security import faust_credentials
 from streams.shell.deadline_index import DeadlineIndex
 
 log = logging.getLogger("qualstream")
@@ -42,6 +43,9 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
         "topic_allow_declare": True,
         "producer_acks": -1,
     }
+    credentials = faust_credentials(settings.kafka_security)
+    if credentials is not None:  # TLS (and SASL) for every client Faust makes
+        conf["broker_credentials"] = credentials
     if settings.one_record_batches:
         # Tansu's ListOffsets(latest) is wrong for multi-record batches (DESIGN section 4):
         # with one record per batch changelog recovery and lag see the true end offset.

@@ -19,6 +19,7 @@ def load_model(settings: Settings) -> ScoringModel:
 async def ensure_topics(settings: Settings) -> None:
     """Create every public topic (inputs and outputs) the worker reads or writes."""
     from streams.devstack import create_topics
+    from streams.security import kafka_client_kwargs
 
     t = settings.topics
     names = [*t.contact_sources(), *t.account_sources(), t.reps, t.activity,
@@ -27,7 +28,8 @@ async def ensure_topics(settings: Settings) -> None:
     compacted = [t.crm_contacts, t.crm_accounts, t.reps, t.qualification_contacts,
                  t.qualification_accounts]
     await create_topics(settings.kafka_bootstrap_servers, names, settings.partitions,
-                        compacted=compacted)
+                        compacted=compacted,
+                        security=kafka_client_kwargs(settings.kafka_security))
 
 
 def run_worker(settings: Settings) -> None:
