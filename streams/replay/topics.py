@@ -28,11 +28,14 @@ async def read_topics(settings: Settings, topics: Sequence[str] = INPUT_TOPICS, 
     """
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
+    from streams.security import kafka_client_kwargs
+
     codec = codec_for(settings.schema_registry_url)
     names = {settings.topics.name(base): base for base in topics}
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers,
                                 group_id=None, enable_auto_commit=False,
-                                auto_offset_reset="earliest", fetch_max_wait_ms=100)
+                                auto_offset_reset="earliest", fetch_max_wait_ms=100,
+                                **kafka_client_kwargs(settings.kafka_security))
     await consumer.start()
     records: list[HistoryRecord] = []
     try:
