@@ -1,4 +1,4 @@
-"""The ``qualstream`` command: dev stack, traffic generator, worker and demo."""
+"""The ``qualstream`` command: dev stack, traffic generator, worker, demo, export, replay."""
 
 from __future__ import annotations
 
@@ -145,6 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the self-contained demo")
     demo.add_argument("--seconds", type=float, default=None, help="default: DEMO_SECONDS")
     demo.set_defaults(handler=_demo)
+
+    from streams.replay.commands import add_commands
+
+    add_commands(sub)  # export, replay
     return parser
 
 
