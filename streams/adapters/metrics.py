@@ -88,6 +88,26 @@ class Metrics:
             "qualstream_projection_errors_total",
             "Redis projection failures, by kind (redis_unavailable, redis_auth, decode, "
             "redis_command, unexpected).", ["kind"], registry=r)
+        # Computed when /metrics is scraped (streams/shell/scrape_gauges.py).
+        self.sla_open_timers = Gauge(
+            "qualstream_sla_open_timers",
+            "SLA clocks running (open or warned) on this worker's partitions, by kind.",
+            ["kind"], registry=r)
+        self.consumer_lag = Gauge(
+            "qualstream_consumer_lag_messages",
+            "Messages not yet committed by this worker's agents: end offset minus committed "
+            "offset, summed over its assigned partitions, by input topic.", ["topic"],
+            registry=r)
+        self.assigned_partitions = Gauge(
+            "qualstream_assigned_partitions",
+            "Partitions of each input topic assigned to this worker.", ["topic"], registry=r)
+        self.ready = Gauge(
+            "qualstream_ready", "1 once table recovery finished (what /readyz says), else 0.",
+            registry=r)
+        self.build_info = Gauge(
+            "qualstream_build_info",
+            "Always 1; the labels say the package version and the scoring model version.",
+            ["version", "model_version"], registry=r)
         self.projection_lag = Gauge(
             "qualstream_projection_lag_seconds",
             "Wall time minus the event time (updated_at) of the last record the Redis "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,6 +117,13 @@ class Pipeline:
     def forget_deadlines(self, partitions: set[int]) -> None:
         for partition in partitions:
             self._deadlines.pop(partition, None)
+
+    def open_sla_timers(self) -> Counter[str]:
+        """SLA clocks running on the partitions whose deadlines this worker indexes, by kind."""
+        total: Counter[str] = Counter()
+        for index in self._deadlines.values():
+            total.update(index.open_slas())
+        return total
 
     def gapless_topics(self) -> frozenset[str]:
         """Topics whose offsets never legitimately skip (not compacted, no transactions)."""

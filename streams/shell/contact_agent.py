@@ -120,7 +120,7 @@ def _save(p: Pipeline, key: str, state: core.ContactState, partition: int, offse
     p.tables["contacts"][key] = {"s": core.to_record(state), "o": offset, "p": partition,
                                  "d": deadline, "sla": sla_to_record(slas) if slas.timers
                                  or slas.finished else None}
-    p.deadlines(partition).schedule(key, deadline)
+    p.deadlines(partition).schedule(key, deadline, tuple(t.kind for t in slas.timers))
 
 
 async def process(p: Pipeline, event: EventT) -> None:
@@ -240,7 +240,8 @@ def rebuild_deadlines(p: Pipeline, partition: int) -> DeadlineIndex:
     index = DeadlineIndex()
     for key, stored in p.tables["contacts"].items():
         if isinstance(stored, dict) and stored.get("p") == partition and stored.get("d"):
-            index.schedule(key, stored["d"])
+            timers = (stored.get("sla") or {}).get("timers", ())
+            index.schedule(key, stored["d"], tuple(t["kind"] for t in timers))
     log.info("contact deadlines of partition %s rebuilt: %s scheduled", partition, len(index))
     return index
 

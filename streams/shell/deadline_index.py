@@ -8,17 +8,22 @@ rescheduled or cleared key leaves a stale heap entry that ``due`` skips.
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from dataclasses import dataclass, field
 
 
 @dataclass
 class DeadlineIndex:
-    """Deadlines of the keys of one partition."""
+    """Deadlines of the keys of one partition, and the kinds of the SLA clocks each key has
+    running (so /metrics counts open SLA timers without reading the table)."""
 
     _heap: list[tuple[int, str]] = field(default_factory=list)
     _current: dict[str, int] = field(default_factory=dict)
+    _sla_kinds: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _open_slas: Counter[str] = field(default_factory=Counter)
 
-    def schedule(self, key: str, deadline: int | None) -> None:
+    def schedule(self, key: str, deadline: int | None, sla_kinds: tuple[str, ...] = ()) -> None:
+        self._track_slas(key, sla_kinds if deadline is not None else ())
         if deadline is None:
             self._current.pop(key, None)
             return
@@ -40,6 +45,21 @@ class DeadlineIndex:
         for key in keys:  # keep them until rescheduled
             heapq.heappush(self._heap, (self._current[key], key))
         return keys
+
+    def _track_slas(self, key: str, kinds: tuple[str, ...]) -> None:
+        old = self._sla_kinds.get(key, ())
+        if old == kinds:
+            return
+        self._open_slas.subtract(old)
+        self._open_slas.update(kinds)
+        if kinds:
+            self._sla_kinds[key] = kinds
+        else:
+            del self._sla_kinds[key]
+
+    def open_slas(self) -> Counter[str]:
+        """Running SLA clocks of this partition's keys, by kind."""
+        return +self._open_slas  # drops the kinds that went back to zero
 
     def __len__(self) -> int:
         return len(self._current)

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from faust import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from streams.shell import scrape_gauges
+
 if TYPE_CHECKING:
     from streams.shell.app import Pipeline
 
@@ -16,8 +18,7 @@ def register(p: Pipeline) -> None:
 
     @app.page("/metrics")
     async def metrics(view: web.View, request: web.Request) -> web.Response:
-        for name, table in p.tables.items():
-            p.metrics.table_keys.labels(name).set(len(table))
+        scrape_gauges.refresh(p)
         body = generate_latest(p.metrics.registry)
         return view.bytes(body, content_type=CONTENT_TYPE_LATEST.split(";")[0])
 
@@ -27,7 +28,5 @@ def register(p: Pipeline) -> None:
 
     @app.page("/readyz")
     async def readyz(view: web.View, request: web.Request) -> web.Response:
-        recovery = getattr(app.tables, "recovery", None)
-        recovering = recovery is None or not recovery.completed.is_set()
-        status = 503 if recovering else 200
-        return view.json({"ready": not recovering}, status=status)
+        is_ready = scrape_gauges.ready(app)
+        return view.json({"ready": is_ready}, status=200 if is_ready else 503)
