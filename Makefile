@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: venv demo test lint clean
+.PHONY: venv demo test lint clean promtool
 
 venv: $(STAMP)
 
@@ -28,8 +28,14 @@ demo: venv
 # One pytest run over the whole suite: tests/conftest.py orders unit tests first and the
 # integration tier (embedded Tansu + Redis unless KAFKA_BOOTSTRAP_SERVERS / REDIS_URL) last.
 # Exit status 5 (no tests collected) is an error too: an empty run must not look green.
-test: venv
+test: venv promtool
 	$(BIN)/python -m pytest tests
+
+# promtool (for the alert-rule tests) in .venv/bin: from PATH, else Debian's prometheus package.
+promtool: $(BIN)/promtool
+
+$(BIN)/promtool: | $(STAMP)
+	bash deploy/prometheus/install-promtool.sh $@
 
 lint: venv
 	$(BIN)/ruff check streams tests
