@@ -24,13 +24,51 @@ COMPOSE = REPO / "docker-compose.yml"
 PROMETHEUS = REPO / "deploy" / "prometheus" / "prometheus.yml"
 
 
+ENV_NAME = re.compile(r"(QUALSTREAM|KAFKA|REDIS|DEMO)_[A-Z0-9_]*[A-Z0-9]")
+
+
+def _text(node: ast.AST, consts: dict[str, str]) -> str | None:
+    """A string literal, or an f-string made of literals and module-level string constants."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for part in node.values:
+            if isinstance(part, ast.FormattedValue) and isinstance(part.value, ast.Name) \
+                    and part.value.id in consts:
+                parts.append(consts[part.value.id])
+            elif isinstance(part, ast.Constant) and isinstance(part.value, str):
+                parts.append(part.value)
+            else:
+                return None
+        return "".join(parts)
+    return None
+
+
 def config_env_names() -> set[str]:
-    """Every environment variable name that ``streams.config.from_env`` reads."""
-    tree = ast.parse((REPO / "streams" / "config.py").read_text(encoding="utf-8"))
-    func = next(n for n in ast.walk(tree)
-                if isinstance(n, ast.FunctionDef) and n.name == "from_env")
-    return {n.value for n in ast.walk(func) if isinstance(n, ast.Constant)
-            and isinstance(n.value, str) and re.fullmatch(r"[A-Z][A-Z0-9_]+", n.value)}
+    """Every environment variable name streams/config.py (and the streams modules it imports
+    settings from) can read: the names spelled in their source, with the ``_FILE`` variant of
+    each secret read through ``read_secret``."""
+    names: set[str] = set()
+    modules = ["config"]
+    for module in modules:
+        tree = ast.parse((REPO / "streams" / f"{module}.py").read_text(encoding="utf-8"))
+        consts = {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign)
+                  and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)
+                  for t in n.targets if isinstance(t, ast.Name)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("streams."):
+                name = (node.module or "").removeprefix("streams.")
+                if name not in modules and (REPO / "streams" / f"{name}.py").exists():
+                    modules.append(name)
+            text = _text(node, consts)
+            if text is not None and ENV_NAME.fullmatch(text):
+                names.add(text)
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "read_secret":
+                secret = _text(node.args[-1], consts)
+                if secret is not None:
+                    names.add(f"{secret}_FILE")
+    return names
 
 
 def worker_pages() -> set[str]:
@@ -68,7 +106,10 @@ def test_the_env_var_reader_finds_what_config_reads() -> None:
     names = config_env_names()
     assert {"KAFKA_BOOTSTRAP_SERVERS", "REDIS_URL", "QUALSTREAM_WEB_PORT",
             "QUALSTREAM_DATA_DIR", "QUALSTREAM_MODEL"} <= names
-    assert "qualstream" not in names
+    assert {n for n in names if "KAFKA_SASL" in n} == {
+        "QUALSTREAM_KAFKA_SASL_MECHANISM", "QUALSTREAM_KAFKA_SASL_USERNAME",
+        "QUALSTREAM_KAFKA_SASL_PASSWORD", "QUALSTREAM_KAFKA_SASL_PASSWORD_FILE"}
+    assert not [n for n in names if " " in n]
 
 
 def test_kustomization_lists_every_manifest_and_sets_no_namespace() -> None:
@@ -91,7 +132,8 @@ def test_every_env_var_the_manifests_set_is_read_by_config() -> None:
         config["metadata"]["name"]]
     # credentials come from the Secret, never from the ConfigMap
     secret_refs = {e["name"] for e in container["env"] if "secretKeyRef" in e.get("valueFrom", {})}
-    assert "REDIS_URL" in secret_refs and "REDIS_URL" not in config["data"]
+    assert {"REDIS_URL", "QUALSTREAM_KAFKA_SASL_PASSWORD"} <= secret_refs
+    assert not [k for k in config["data"] if re.search("PASSWORD|TOKEN|USERNAME|REDIS_URL", k)]
     from_env(config["data"])  # every value parses
 
 
