@@ -14,6 +14,9 @@ _MAX_DETAIL = 200
 
 def redact(text: str) -> str:
     """Drop what may be payload data (quoted literals, e-mail addresses) from a library message."""
+    # Cut first: the patterns backtrack, and only _MAX_DETAIL characters are kept anyway
+    # (measured before the cut: 9 s for one 20 kB message without an @).
+    text = text[: _MAX_DETAIL * 4]
     text = _QUOTED.sub("<value>", text)
     text = _EMAIL.sub("<email>", text)
     return text if len(text) <= _MAX_DETAIL else text[:_MAX_DETAIL] + "..."

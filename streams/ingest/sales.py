@@ -40,7 +40,7 @@ def normalise_rep(record: dict[str, Any], now_ms: int, future_skew_ms: int) -> R
     timezone = record.get("timezone") or "UTC"
     try:
         ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory, a long name
         raise InvalidRecord("unknown_timezone", f"unknown IANA timezone {timezone!r}") from None
     weight, max_open = record.get("weight", 1), record.get("max_open", 10)
     if weight < 1 or max_open < 0:

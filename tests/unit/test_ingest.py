@@ -149,6 +149,19 @@ def test_redact_hides_local_part_keeps_domain() -> None:
     assert redact("bad address jane@acme.com here") == "bad address <redacted>@acme.com here"
 
 
+@pytest.mark.parametrize(("text", "redacted"), [
+    ("x@localhost", "<redacted>@localhost"),  # invalid addresses are personal data too
+    ("tz 'Bob@@Acme.com'", "tz '<redacted>@acme.com'"),
+    ("a@b@c", "<redacted>@c"),
+    ("ünïcödé@exämple.de", "<redacted>@exämple.de"),
+    ('"Ann" <ann@acme.com>, bob@x.io;', '"Ann" <<redacted>@acme.com>, <redacted>@x.io;'),
+    ("<redacted>@acme.com", "<redacted>@acme.com"),  # idempotent
+    ("@handle and no address", "@handle and no address"),
+])
+def test_redact_catches_every_e_mail_shaped_string(text: str, redacted: str) -> None:
+    assert redact(text) == redacted
+
+
 def test_settings_survive_the_environment_round_trip() -> None:
     from dataclasses import replace
 
