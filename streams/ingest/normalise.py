@@ -17,7 +17,7 @@ from streams.core.events import (
 )
 from streams.core.ids import derive_id
 from streams.ingest.errors import InvalidRecord
-from streams.ingest.redact import pseudonym
+from streams.ingest.redact import pseudonym, redact
 
 # 2000-01-01T00:00:00Z: anything older is a unit mistake (seconds for millis), not history.
 MIN_EVENT_TIME_MS = 946_684_800_000
@@ -65,6 +65,12 @@ def _optional_str(record: dict[str, Any], name: str) -> str | None:
         raise InvalidRecord("wrong_type", f"field {name!r} is not a string")
     value = value.strip()
     return value or None
+
+
+def _free_text(record: dict[str, Any], name: str) -> str | None:
+    """A free-text field kept in state: an e-mail address typed into it is not kept."""
+    value = _optional_str(record, name)
+    return None if value is None else redact(value)
 
 
 def _event_time(record: dict[str, Any], now_ms: int, policy: IngestPolicy) -> int:
@@ -196,9 +202,9 @@ def _crm_contact(
         occurred_at=occurred_at,
         email_domain=company_domain(email, policy),
         account_id=_optional_str(record, "account_id"),
-        title=_optional_str(record, "title"),
+        title=_free_text(record, "title"),
         seniority=_optional_str(record, "seniority"),
-        department=_optional_str(record, "department"),
+        department=_free_text(record, "department"),
         persona=_optional_str(record, "persona"),
         country=(_optional_str(record, "country") or "").upper() or None,
     )

@@ -190,3 +190,14 @@ def test_internationalised_addresses_are_valid() -> None:
     out = normalise("events.web", "c1", web(email="Tomás@Acme.com"), ORIGIN, NOW, POLICY)
     assert isinstance(out, ContactInput) and isinstance(out.payload, SignalObserved)
     assert out.payload.email_domain == "acme.com"
+
+
+def test_an_address_typed_into_free_text_is_not_kept() -> None:
+    record = {"event_id": "cc1", "occurred_at": NOW - 1000, "contact_id": "c1",
+              "email": "ann@acme.com", "title": "CTO (write to ann.lee@acme.com)",
+              "department": "ops, bob@acme.com"}
+    out = normalise("crm.contacts", "c1", record, ORIGIN, NOW, POLICY)
+    assert isinstance(out, ContactInput) and isinstance(out.payload, ContactProfiled)
+    assert out.payload.title == "CTO (write to <redacted>@acme.com)"
+    assert out.payload.department == "ops, <redacted>@acme.com"
+    assert out.payload.email_domain == "acme.com"  # the address itself is never kept
