@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from streams.config import Settings, from_env
+from streams.security import SecurityConfigError
 
 
 def _dev(settings: Settings, args: argparse.Namespace) -> int:
@@ -155,7 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``qualstream`` console script."""
     args = build_parser().parse_args(argv)
-    settings = from_env()
+    try:
+        settings = from_env()
+    except SecurityConfigError as exc:  # a clear line, not a traceback, and no connection
+        print(f"qualstream: configuration error: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )

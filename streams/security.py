@@ -46,7 +46,10 @@ def read_secret(env: Mapping[str, str], name: str) -> str | None:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise SecurityConfigError(f"{name}_FILE: cannot read {path} ({exc.strerror})") from None
-    return text.removesuffix("\n").removesuffix("\r")
+    secret = text.removesuffix("\n").removesuffix("\r")
+    if not secret:
+        raise SecurityConfigError(f"{name}_FILE: {path} is empty")
+    return secret
 
 
 def _mask_repr(obj: Any, secrets: tuple[str, ...]) -> str:

@@ -245,3 +245,23 @@ def test_handshake_fails_against_an_untrusted_ca(other_ca: TlsFiles, tls_server:
     assert context is not None
     with pytest.raises(ssl.SSLCertVerificationError, match="unable to get local issuer"):
         _handshake(context, tls_server, "localhost")
+
+
+def test_an_empty_secret_file_is_an_error(tmp_path: Path) -> None:
+    empty = tmp_path / "pw"
+    empty.write_text("\n")
+    with pytest.raises(SecurityConfigError, match="is empty"):
+        from_env({"QUALSTREAM_REDIS_USERNAME": "qs",
+                  "QUALSTREAM_REDIS_PASSWORD_FILE": str(empty)})
+
+
+def test_the_cli_stops_with_one_clear_line_on_a_bad_setting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from streams.cli import main
+
+    monkeypatch.setenv(f"{K}SECURITY_PROTOCOL", "SASL_PLAINTEXT")
+    assert main(["generate", "--count", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("qualstream: configuration error: ") and "use SASL_SSL" in err
+    assert "Traceback" not in err
