@@ -2,7 +2,7 @@
 (valid contacts, invalid addresses, addresses in the wrong fields, in free text, in keys, in
 undecodable bytes), then its log, its whole /metrics page, every dead letter's reason, error
 and headers, and the Redis projection are scanned for anything e-mail-shaped and for each
-address sent."""
+address sent; every topic it wrote (outputs, internal topics, changelogs) for each address."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from redis.asyncio import Redis
 
 from streams.codecs import codec_for
@@ -150,12 +151,21 @@ async def test_no_email_address_in_logs_metrics_dead_letters_or_the_projection(
         checked[f"dead letter {i}"] = " ".join(why)
     for contact_id, values in projected.items():
         checked[f"redis {contact_id}"] = " ".join(f"{k}={v}" for k, v in values.items())
+    # Every other topic the worker wrote (outputs, internal topics, table changelogs) as raw
+    # bytes: no address sent may appear (inputs and the DLQ hold the originals by contract).
+    originals = {s.topics.name(base) for base, *_ in t.messages} | {s.topics.dlq}
+    written = await _written_bytes(bootstrap, unique_prefix, originals)
+    assert any("changelog" in topic for topic in written), sorted(written)
+    raw_found = {topic: [a for a in t.addresses + [x.split("@")[0] for x in t.addresses]
+                         if a.encode() in blob] for topic, blob in written.items()}
+    assert not any(raw_found.values()), {k: v for k, v in raw_found.items() if v}
     assert vera is not None and walter is not None
     assert walter_id is not None and t.tag not in walter_id  # an address-identified contact
 
     found = {where: leaks(text, t.addresses) for where, text in checked.items()}
     assert not any(found.values()), {k: v for k, v in found.items() if v}
-    print(f"scanned {len(checked)} texts ({sum(map(len, checked.values()))} chars) for "
+    print(f"scanned {len(checked)} texts ({sum(map(len, checked.values()))} chars) and "
+          f"{len(written)} topics ({sum(map(len, written.values()))} bytes) for "
           f"{len(t.addresses)} addresses sent in {len(t.messages)} records: no leak")
 
 
@@ -174,3 +184,32 @@ async def _projected(url: str, contact_ids: list[str], timeout: float = 30.0
             await asyncio.sleep(0.1)
     finally:
         await redis.aclose()
+
+
+async def _written_bytes(bootstrap: str, prefix: str, skip: set[str],
+                         idle_s: float = 3.0) -> dict[str, bytes]:
+    """Keys and values of every record of the topics under ``prefix`` but ``skip``, read
+    until nothing arrives for ``idle_s`` (end offsets are not trusted on Tansu)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+                                enable_auto_commit=False, fetch_max_wait_ms=100)
+    await consumer.start()
+    blobs: dict[str, bytearray] = {}
+    try:
+        topics = [name for name in await consumer.topics()
+                  if name.startswith(prefix) and name not in skip]
+        partitions = [TopicPartition(name, n) for name in topics
+                      for n in sorted(consumer.partitions_for_topic(name) or ())]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        idle_since = time.monotonic()
+        while time.monotonic() - idle_since < idle_s:
+            batch = await consumer.getmany(timeout_ms=200)
+            if batch:
+                idle_since = time.monotonic()
+            for tp, records in batch.items():
+                blob = blobs.setdefault(tp.topic, bytearray())
+                for record in records:
+                    blob += (record.key or b"") + b"\n" + (record.value or b"") + b"\n"
+    finally:
+        await consumer.stop()
+    return {topic: bytes(blob) for topic, blob in blobs.items()}
