@@ -21,7 +21,8 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from streams.adapters.metrics import Metrics
-from streams.adapters.redis_projection import SEGMENTS, RedisProjection, hash_fields
+from streams.adapters.projection_writes import SEGMENTS, hash_fields
+from streams.adapters.redis_projection import RedisProjection
 from streams.config import Settings, from_env
 from streams.devstack import create_topics, redis_server_binary, start_redis, wait_for_redis
 from streams.shell.worker import ensure_topics
@@ -81,8 +82,10 @@ async def fast(settings: Settings) -> Settings:
     """Test settings with a short fetch wait and group timing, topic created."""
     fast = dataclasses.replace(settings, fetch_max_wait_ms=20, session_timeout_s=6.0,
                                heartbeat_interval_s=1.0, partitions=2)
-    topic = fast.topics.qualification_contacts
-    await create_topics(fast.kafka_bootstrap_servers, [topic], 2, compacted=[topic])
+    t = fast.topics
+    compacted = [t.qualification_contacts, t.qualification_accounts]
+    await create_topics(fast.kafka_bootstrap_servers, [*compacted, t.assignments, t.sla_events],
+                        2, compacted=compacted)
     return fast
 
 

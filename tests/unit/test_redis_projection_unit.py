@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from streams.adapters.redis_projection import (
-    MAX_BACKOFF_S,
+from streams.adapters.projection_writes import (
     SEGMENTS,
     ContactWrite,
     Version,
@@ -16,8 +15,8 @@ from streams.adapters.redis_projection import (
     hash_fields,
     hot_key,
     may_replace,
-    next_backoff,
 )
+from streams.adapters.redis_projection import MAX_BACKOFF_S, next_backoff
 
 T = 1_700_000_000_000
 
