@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from faust import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from streams.shell import scrape_gauges
+from streams.shell import api, scrape_gauges
 
 if TYPE_CHECKING:
     from streams.shell.app import Pipeline
@@ -30,3 +30,5 @@ def register(p: Pipeline) -> None:
     async def readyz(view: web.View, request: web.Request) -> web.Response:
         is_ready = scrape_gauges.ready(app)
         return view.json({"ready": is_ready}, status=200 if is_ready else 503)
+
+    api.register(p)  # /api/v1/...: contacts, accounts, rep queues, hot leads (api.py)

@@ -7,16 +7,19 @@ from typing import Any
 
 import pytest
 
+from streams.adapters.projection_queues import AssignmentWrite, SlaWrite
 from streams.adapters.projection_writes import (
     SEGMENTS,
+    AccountWrite,
     ContactWrite,
     Version,
+    account_fields,
     contact_key,
     hash_fields,
     hot_key,
     may_replace,
 )
-from streams.adapters.redis_projection import MAX_BACKOFF_S, next_backoff
+from streams.adapters.redis_projection import MAX_BACKOFF_S, next_backoff, rewind_targets
 
 T = 1_700_000_000_000
 
@@ -113,3 +116,46 @@ def test_backoff_doubles_up_to_the_cap() -> None:
         delays.append(next_backoff(delays[-1]))
     assert delays[:4] == pytest.approx([0.1, 0.2, 0.4, 0.8])
     assert max(delays) == MAX_BACKOFF_S
+
+
+def test_rewind_targets_seek_back_where_redis_holds_less() -> None:
+    from aiokafka import TopicPartition
+
+    a, b, c, d = (TopicPartition("t", n) for n in range(4))
+    position = {a: 10, b: 10, c: 10, d: 0}
+    held: dict[TopicPartition, int | None] = {a: 10, b: 4, c: None, d: 0}
+    # a: Redis has all we read; b: an older snapshot; c: an empty Redis; d: nothing read yet
+    assert rewind_targets(held, position) == {b: 4, c: None}
+    assert rewind_targets({a: 12}, {a: 10}) == {}  # Redis ahead (another worker): no seek
+
+
+def test_account_write_is_newer_wins_by_event_time_then_offset() -> None:
+    record = {"account_id": "A1", "domain": "acme.com", "stage": "engaged", "score": 40.0,
+              "member_intent": 30.0, "third_party_intent": 10.0, "committee_size": 2,
+              "committee_personas": ["champion", "decision_maker"],
+              "has_decision_maker": True, "segment": "mid_market", "owner_rep_id": None,
+              "model_version": "m1", "updated_at": T}
+    keys, args = AccountWrite(record, 17).script_call()
+    assert keys == ["qs:account:A1"]
+    assert args[:2] == [str(T), "17"]
+    pairs = dict(zip(args[2::2], args[3::2], strict=True))
+    assert pairs == account_fields(record) and "owner" not in pairs
+    assert pairs["committee_personas"] == '["champion","decision_maker"]'
+
+
+def test_sales_writes_name_the_rep_queue_only_with_a_rep() -> None:
+    assignment = {"event_id": "e", "assignment_id": "asg-1", "contact_id": "c-1",
+                  "account_id": None, "rep_id": None, "pool": "NA:smb", "rule": "unassigned",
+                  "priority": "p1", "trigger": "form.demo_request", "sla_due_at": None,
+                  "caused_by": "x", "occurred_at": T, "model_version": "m1"}
+    keys, args = AssignmentWrite(assignment).script_call()
+    assert keys == ["qs:assignment:asg-1", "qs:contact:c-1"] and args[:4] == [
+        "assign", "asg-1", "", str(T)]
+    keys, _ = AssignmentWrite({**assignment, "rep_id": "rep-1"}).script_call()
+    assert keys[-1] == "qs:queue:rep-1"
+    sla = {"event_id": "s", "sla_id": "sla-1", "assignment_id": "asg-1", "contact_id": "c-1",
+           "rep_id": "rep-1", "kind": "first_touch", "status": "warning", "due_at": T + 5,
+           "occurred_at": T, "escalation_target": None, "priority": "p1"}
+    keys, args = SlaWrite(sla).script_call()
+    assert keys == ["qs:assignment:asg-1", "qs:contact:c-1", "qs:queue:rep-1"]
+    assert args == ["sla", "asg-1", "rep-1", "first_touch", "2", "warning", str(T + 5), "c-1"]
