@@ -50,7 +50,22 @@ MAX_BACKOFF_S = 2.0
 STOP_TIMEOUT_S = 10.0
 # Redis unreachable, restarted (script cache empty) or still loading: retry the whole batch.
 RETRYABLE = (RedisConnectionError, RedisTimeoutError, NoScriptError, OSError)
-SCRIPTS = {"contact": UPSERT_LUA, "account": ACCOUNT_LUA, "sales": SALES_LUA}
+# KEYS[1] the positions hash; ARGV: (partition field, batch's first offset, next offset)*.
+# A batch moves a partition's position only when it continues what Redis holds: after a
+# restart empty (no position) or from an older snapshot (a position before the batch) the
+# position stays, so the next rewind check replays what Redis lost.
+POSITIONS_LUA = """
+for i = 1, #ARGV, 3 do
+  local held = redis.call('HGET', KEYS[1], ARGV[i])
+  if held and tonumber(held) >= tonumber(ARGV[i + 1])
+      and tonumber(ARGV[i + 2]) > tonumber(held) then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 2])
+  end
+end
+return 1
+"""
+SCRIPTS = {"contact": UPSERT_LUA, "account": ACCOUNT_LUA, "sales": SALES_LUA,
+           "positions": POSITIONS_LUA}
 T = TypeVar("T")
 
 
@@ -114,7 +129,6 @@ class RedisProjection:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[Any] | None = None
         self._outage_since: float | None = None
-        self.rewinds = 0  # partitions sought back because Redis held less than Kafka gave it
 
     async def run(self) -> None:
         """Project until cancelled or :meth:`stop`; restarts itself after unexpected errors."""
@@ -171,14 +185,16 @@ class RedisProjection:
             await consumer.start()
             # Never reads end offsets (wrong on Tansu): it just keeps fetching.
             while not self._stopping.is_set():
-                if not await self._until_acknowledged(lambda: self._rewind(redis, consumer)):
+                starts = await self._until_acknowledged(
+                    functools.partial(self._rewind, redis, consumer))
+                if starts is None:
                     return
                 batch = await consumer.getmany(timeout_ms=POLL_MS, max_records=MAX_RECORDS)
                 if not batch:
                     continue
                 writes = self._decode(batch)
                 done = await self._until_acknowledged(
-                    functools.partial(self._write, redis, scripts, writes, batch))
+                    functools.partial(self._write, redis, scripts, writes, batch, starts))
                 if done is None:
                     return  # stopping: the batch stays uncommitted in Kafka
                 self._tally(writes, done)
@@ -187,33 +203,33 @@ class RedisProjection:
             await consumer.stop()
             await redis.aclose()
 
-    async def _rewind(self, redis: Redis, consumer: AIOKafkaConsumer) -> bool:
-        """Seek back every assigned partition of which Redis holds less than we read."""
+    async def _rewind(self, redis: Redis,
+                      consumer: AIOKafkaConsumer) -> dict[TopicPartition, int]:
+        """Seek back every assigned partition of which Redis holds less than we read; return
+        where the next fetch of each partition starts."""
         assigned = sorted(consumer.assignment())
         if not assigned:
-            return True
+            return {}
         raw = await redis.hmget(self.positions, [partition_field(tp) for tp in assigned])
         held = {tp: None if v is None else int(v) for tp, v in zip(assigned, raw, strict=True)}
         position = {tp: await consumer.position(tp) for tp in assigned}
         targets = rewind_targets(held, position)
         if not targets:
-            return True
+            return position
         fresh = [tp for tp, at in targets.items() if at is None]
         beginnings = await consumer.beginning_offsets(fresh) if fresh else {}
-        marks: dict[str, int] = {}
         for tp, at in targets.items():
             offset = beginnings[tp] if at is None else at
             consumer.seek(tp, offset)
-            marks[partition_field(tp)] = offset
+            position[tp] = offset
         # A partition Redis knows nothing of starts at its beginning: say so, so that an
         # empty partition is not sought back again at every poll.
         if fresh:
             await redis.hset(self.positions, mapping={
                 partition_field(tp): beginnings[tp] for tp in fresh})
-        self.rewinds += len(targets)
         log.warning("redis holds less than the projection read on %d partitions (restarted "
                     "empty or from an older snapshot); replaying them from Kafka", len(targets))
-        return True
+        return position
 
     def _decode(self, batch: Mapping[TopicPartition, Sequence[ConsumerRecord]]) -> list[Write]:
         writes: list[Write] = []
@@ -277,16 +293,20 @@ class RedisProjection:
         return None
 
     async def _write(self, redis: Redis, scripts: Mapping[str, Any], writes: list[Write],
-                     batch: Mapping[TopicPartition, Sequence[ConsumerRecord]]) -> list[Any]:
+                     batch: Mapping[TopicPartition, Sequence[ConsumerRecord]],
+                     starts: Mapping[TopicPartition, int]) -> list[Any]:
         """One transaction for the whole batch: the scripts, then the partitions' positions
         (so a snapshot of Redis never holds positions without the data before them)."""
-        positions: dict[Any, Any] = {partition_field(tp): records[-1].offset + 1
-                     for tp, records in batch.items() if records}
+        # A batch starts where the fetch started, not at its first record: compaction and
+        # transaction markers leave gaps that are nothing to apply.
+        positions = [str(x) for tp, records in batch.items() if records
+                     for x in (partition_field(tp), starts.get(tp, records[0].offset),
+                               records[-1].offset + 1)]
         async with redis.pipeline(transaction=True) as pipe:
             for write in writes:
                 keys, args = write.script_call()
                 await scripts[write.script](keys=keys, args=args, client=pipe)
-            pipe.hset(self.positions, mapping=positions)
+            await scripts["positions"](keys=[self.positions], args=positions, client=pipe)
             results: list[Any] = await pipe.execute(raise_on_error=False)
         for result in results:
             if isinstance(result, RETRYABLE):
