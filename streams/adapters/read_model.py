@@ -14,6 +14,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from streams.adapters.projection_queues import SLA_KINDS, assignment_key, next_due, queue_key
 from streams.adapters.projection_writes import account_key, contact_key, hot_key
+from streams.security import RedisSecurity, redis_client
 
 UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 CONTACT_FLOATS = ("fit", "intent", "total")
@@ -84,10 +85,10 @@ def queue_entry(f: Mapping[str, str]) -> dict[str, Any]:
 class ReadModel:
     """Answers the API from Redis; every worker can answer every key."""
 
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str, security: RedisSecurity) -> None:
         # Fail fast: a caller waiting on a dead Redis gets a 503 within about a second.
-        self.redis = Redis.from_url(redis_url, socket_connect_timeout=1.0, socket_timeout=2.0,
-                                    retry=Retry(NoBackoff(), 0))
+        self.redis: Redis = redis_client(security, redis_url, socket_connect_timeout=1.0,
+                                         socket_timeout=2.0, retry=Retry(NoBackoff(), 0))
 
     async def close(self) -> None:
         await self.redis.aclose()

@@ -24,8 +24,8 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import AuthenticationError, NoScriptError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from streams.adapters.metrics import Metrics
@@ -39,6 +39,7 @@ from streams.adapters.projection_writes import (
 )
 from streams.codecs import Codec, SerializationError, codec_for
 from streams.config import Settings
+from streams.security import kafka_client_kwargs, redis_client
 
 log = logging.getLogger("qualstream.projection")
 
@@ -170,12 +171,14 @@ class RedisProjection:
             enable_auto_commit=False, auto_offset_reset="earliest",
             session_timeout_ms=int(s.session_timeout_s * 1000),
             heartbeat_interval_ms=int(s.heartbeat_interval_s * 1000),
-            fetch_max_wait_ms=s.fetch_max_wait_ms or 500, metadata_max_age_ms=5000)
+            fetch_max_wait_ms=s.fetch_max_wait_ms or 500, metadata_max_age_ms=5000,
+            **kafka_client_kwargs(s.kafka_security))
 
     def _redis(self) -> Redis:
         # One attempt per call: the retry loop below owns backoff and outage logging.
-        return Redis.from_url(self.redis_url, socket_connect_timeout=1.0,
-                              socket_timeout=5.0, retry=Retry(NoBackoff(), 0))
+        return redis_client(self.settings.redis_security, self.redis_url,
+                            socket_connect_timeout=1.0, socket_timeout=5.0,
+                            retry=Retry(NoBackoff(), 0))
 
     async def _consume(self) -> None:
         consumer = self._consumer()
@@ -276,12 +279,16 @@ class RedisProjection:
             try:
                 result = await attempt()
             except RETRYABLE as exc:
-                self.metrics.projection_errors.labels("redis_unavailable").inc()
+                # Refused credentials look like an outage to redis-py; say which it is.
+                refused = isinstance(exc, AuthenticationError)
+                self.metrics.projection_errors.labels(
+                    "redis_auth" if refused else "redis_unavailable").inc()
                 if self._outage_since is None:
                     self._outage_since = time.monotonic()
-                    log.warning("redis unreachable (%s); holding the batch uncommitted, "
-                                "retrying every %.1f-%.0fs", type(exc).__name__,
-                                INITIAL_BACKOFF_S, MAX_BACKOFF_S)
+                    log.warning("redis %s (%s); holding the batch uncommitted, "
+                                "retrying every %.1f-%.0fs",
+                                "refused the credentials" if refused else "unreachable",
+                                type(exc).__name__, INITIAL_BACKOFF_S, MAX_BACKOFF_S)
                 await self._pause(delay)
                 delay = next_backoff(delay)
                 continue

@@ -109,7 +109,8 @@ ROUTES: dict[str, tuple[str, Fetch]] = {
 def register(p: Pipeline) -> None:
     """Add the API routes to the worker's web server (the same port as /metrics)."""
     token = resolve_token(p.settings)
-    read_model = ReadModel(p.settings.redis_url) if p.settings.redis_url else None
+    s = p.settings
+    read_model = ReadModel(s.redis_url, s.redis_security) if s.redis_url else None
     if token is None:
         log.warning("API disabled: set QUALSTREAM_API_TOKEN or QUALSTREAM_API_TOKEN_FILE")
     spec = document()
