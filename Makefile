@@ -1,4 +1,4 @@
-# Documented entry points: make venv | demo | test | lint | clean.
+# Documented entry points: make venv | demo | test | bench | lint | clean.
 # Each target sets itself up on a fresh machine (Python >= 3.11 and make are all it needs).
 
 PYTHON ?= python3
@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: venv demo test lint clean promtool
+.PHONY: venv demo test bench lint clean promtool
 
 venv: $(STAMP)
 
@@ -36,6 +36,11 @@ promtool: $(BIN)/promtool
 
 $(BIN)/promtool: | $(STAMP)
 	bash deploy/prometheus/install-promtool.sh $@
+
+# The benchmark of issue 7 (embedded broker + Redis, real worker processes): writes
+# bench-results.json and prints the table. BENCH_SCALE=0.05 for a quick run (see README).
+bench: venv
+	$(BIN)/python -m streams.bench
 
 lint: venv
 	$(BIN)/ruff check streams tests

@@ -1,0 +1,1 @@
+"""The benchmark behind ``make bench``: throughput, latency, replay, state size, recovery."""

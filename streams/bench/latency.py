@@ -1,0 +1,196 @@
+"""Route latency and timer lateness of one worker under 1,000 events/s of background traffic."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from streams.bench import probes
+from streams.bench.stack import Stack, WorkerProcess, repo_root, wait_until
+from streams.codecs import SerializationError, codec_for
+from streams.config import Settings, to_env
+from streams.shell.worker import ensure_topics
+
+CODEC = codec_for(None)
+
+
+@dataclass
+class Watch:
+    """Reads an output topic from the start and keeps (key, record, wall ms at receipt)."""
+
+    bootstrap: str
+    topic: str
+    base: str
+    seen: list[tuple[str, dict[str, Any], int]] = field(default_factory=list)
+    _task: asyncio.Task[None] | None = None
+    _consumer: Any = None
+
+    async def start(self) -> Watch:
+        from aiokafka import AIOKafkaConsumer
+
+        self._consumer = AIOKafkaConsumer(
+            self.topic, bootstrap_servers=self.bootstrap, auto_offset_reset="earliest",
+            group_id=None, enable_auto_commit=False, metadata_max_age_ms=1000,
+            fetch_max_wait_ms=5)
+        await self._consumer.start()
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    async def _run(self) -> None:
+        async for msg in self._consumer:
+            if msg.key is None or msg.value is None:
+                continue
+            try:
+                record = CODEC.decode(self.base, msg.value)
+            except SerializationError:
+                continue
+            self.seen.append((msg.key.decode(), record, int(time.time() * 1000)))
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (no interpolation)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), int(-(-q * len(ordered) // 1))))
+    return ordered[rank - 1]
+
+
+@dataclass
+class LatencyRun:
+    route_ms: list[float]
+    sla_lateness_ms: list[float]
+    decay_lateness_ms: list[float]
+    background_eps: float
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "route_latency_ms": {"p50": percentile(self.route_ms, 0.5),
+                                 "p99": percentile(self.route_ms, 0.99),
+                                 "max": max(self.route_ms, default=None),
+                                 "samples": len(self.route_ms)},
+            "timer_lateness_ms": {"sla_p99": percentile(self.sla_lateness_ms, 0.99),
+                                  "sla_samples": len(self.sla_lateness_ms),
+                                  "decay_p99": percentile(self.decay_lateness_ms, 0.99),
+                                  "decay_samples": len(self.decay_lateness_ms)},
+            "latency_background_eps": self.background_eps,
+        }
+
+
+def _generator(settings: Settings, rate: float, seconds: float, log: Any) -> subprocess.Popen[bytes]:
+    env = dict(os.environ) | to_env(settings)
+    env["PYTHONPATH"] = str(repo_root())
+    return subprocess.Popen(  # noqa: S603 - our own CLI
+        [sys.executable, "-m", "streams.cli", "generate", "--rate", str(rate), "--duration",
+         str(seconds), "--accounts", "400", "--seed", "11"], env=env, stdout=log,
+        stderr=subprocess.STDOUT, cwd=repo_root())
+
+
+async def route_and_timers(stack: Stack, probes_n: int, background_rate: float = 1000.0,
+                           probe_rate: float = 10.0, half_life_s: float = 5.0,
+                           first_touch_s: float = 5.0) -> LatencyRun:
+    """Demo requests from fit contacts, produced one by one while the generator sends
+    ``background_rate`` events/s: produced -> assignment consumed; SLA and decay timers of
+    the probes: deadline -> output consumed."""
+    model = stack.workdir / "timers-model.toml"
+    model.write_text(probes.timers_model_text(half_life_s, first_touch_s))
+    settings = stack.settings("latency", model_path=model)
+    await ensure_topics(settings)
+    t = settings.topics
+    watches = {name: await Watch(settings.kafka_bootstrap_servers, topic, base).start()
+               for name, topic, base in (
+                   ("assignments", t.assignments, "routing.assignments"),
+                   ("sla", t.sla_events, "sla.events"),
+                   ("events", t.qualification_events, "qualification.events"),
+                   ("contacts", t.qualification_contacts, "qualification.contacts"))}
+    worker = WorkerProcess(settings, stack.workdir / "latency-worker.log").start()
+    gen_log = (stack.workdir / "latency-generator.log").open("ab")
+    generator: subprocess.Popen[bytes] | None = None
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers,
+                                max_batch_size=16 if settings.one_record_batches else 16384)
+    await producer.start()
+
+    async def send(topic: str, base: str, key: str, record: dict[str, Any]) -> None:
+        await producer.send_and_wait(topic, key=key.encode(), value=CODEC.encode(base, record))
+
+    try:
+        now = int(time.time() * 1000)
+        ids = [f"probe-{i:04d}" for i in range(probes_n)]
+        for r in ("probe-rep-a", "probe-rep-b"):
+            await send(t.reps, "sales.reps", r, probes.rep(r, now))
+        for cid in ids:
+            domain = f"{cid}.bench-corp.com"
+            await send(t.crm_accounts, "crm.accounts", f"A-{cid}",
+                       probes.account(f"A-{cid}", domain, now))
+            await send(t.crm_contacts, "crm.contacts", cid, probes.contact(cid, domain, now))
+        wanted = set(ids)
+
+        def profiled() -> bool:
+            ready = {k for k, v, _ in watches["contacts"].seen if v.get("segment") == "mid_market"}
+            return wanted <= ready
+
+        await wait_until(profiled, 300, "probe contacts profiled", check=worker.check_alive)
+        settle_s, spacing = 5.0, 1.0 / probe_rate
+        run_s = settle_s + probes_n * spacing + 3 * (half_life_s + first_touch_s) + 30
+        generator = _generator(settings, background_rate, run_s, gen_log)
+        await asyncio.sleep(settle_s)  # the background reaches its rate first
+        sent_ms: dict[str, int] = {}
+        for cid in ids:
+            at = int(time.time() * 1000)
+            sent_ms[f"demo-{cid}"] = at
+            await send(t.web, "events.web", cid, probes.demo_request(f"demo-{cid}", cid, at))
+            await asyncio.sleep(spacing)
+
+        def routed() -> dict[str, int]:
+            return {v["caused_by"]: at for _, v, at in watches["assignments"].seen
+                    if v.get("caused_by") in sent_ms}
+
+        with contextlib.suppress(TimeoutError):
+            await wait_until(lambda: len(routed()) == len(sent_ms), 120, "probe assignments",
+                             check=worker.check_alive)
+        arrived = routed()
+        route_ms = [float(arrived[e] - sent_ms[e]) for e in arrived]
+        route_ms += [float("inf")] * (len(sent_ms) - len(arrived))  # lost counts as worst
+
+        def breached() -> set[str]:
+            return {k for k, v, _ in watches["sla"].seen
+                    if k in wanted and v.get("status") == "breached"}
+
+        def decayed() -> set[str]:
+            return {k for k, v, _ in watches["events"].seen
+                    if k in wanted and v.get("trigger") == "decay"}
+
+        with contextlib.suppress(TimeoutError):
+            await wait_until(lambda: breached() == wanted and decayed() == wanted,
+                             6 * (half_life_s + first_touch_s) + 60, "probe timers",
+                             check=worker.check_alive)
+        sla = [float(at - v["occurred_at"]) for k, v, at in watches["sla"].seen
+               if k in wanted and v.get("status") in ("warning", "breached")]
+        decay = [float(at - v["occurred_at"]) for k, v, at in watches["events"].seen
+                 if k in wanted and v.get("trigger") == "decay"]
+        return LatencyRun(route_ms, sla, decay, background_rate)
+    finally:
+        if generator is not None and generator.poll() is None:
+            generator.terminate()
+            generator.wait(30)
+        gen_log.close()
+        await producer.stop()
+        worker.stop()
+        for watch in watches.values():
+            await watch.stop()

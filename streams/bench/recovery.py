@@ -1,0 +1,102 @@
+"""Restart time of a worker with a million contacts in its RocksDB-backed contacts table."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+from streams.bench import probes
+from streams.bench.latency import CODEC, Watch
+from streams.bench.stack import Stack, WorkerProcess, produce_values, wait_until
+from streams.bench.state_size import sample_values, table_items
+from streams.config import Settings
+from streams.devstack import create_topics
+from streams.shell.worker import ensure_topics
+
+
+def changelog_topic(settings: Settings, table: str = "contacts") -> str:
+    return f"{settings.app_id}-{table}-changelog"
+
+
+def _partition(key: str, partitions: int) -> int:
+    from aiokafka.partitioner import murmur2
+
+    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+
+
+@dataclass
+class RecoveryRun:
+    contacts: int
+    load_seconds: float
+    empty_dir_seconds: float
+    restart_seconds: float
+
+
+async def _load_changelog(settings: Settings, count: int) -> None:
+    """``count`` contacts written to the contacts table's changelog, each in the partition
+    its key would have (the table is co-partitioned with the contact-inputs topic)."""
+    from aiokafka import AIOKafkaProducer
+
+    from streams.devstack import producer_kwargs
+
+    n = settings.partitions
+    topic = changelog_topic(settings)
+    await create_topics(settings.kafka_bootstrap_servers, [topic], n)
+    samples = sample_values()
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers,
+                                linger_ms=5, **producer_kwargs(settings))
+    await producer.start()
+    try:
+        pending = []
+        for cid, raw in table_items(count, samples):
+            partition = _partition(cid, n)
+            value = json.loads(raw)
+            value["p"] = partition
+            pending.append(await producer.send(topic, key=json.dumps(cid).encode(),
+                                               value=json.dumps(value).encode(),
+                                               partition=partition))
+            if len(pending) >= 5000:
+                for fut in pending:
+                    await fut
+                pending = []
+        for fut in pending:
+            await fut
+    finally:
+        await producer.stop()
+
+
+async def _time_to_serve(stack: Stack, settings: Settings, watch: Watch, label: str) -> float:
+    """Spawn a worker and time it until a new contact's snapshot is published: recovery of
+    the table, the partitions' deadline indexes, then one input processed."""
+    probe = f"probe-recovery-{label}"
+    domain = "recovery-bench.com"
+    now = int(time.time() * 1000)
+    started = time.monotonic()
+    worker = WorkerProcess(settings, stack.workdir / f"recovery-{label}.log").start()
+    await produce_values(settings, settings.topics.crm_contacts, [
+        (probe.encode(), CODEC.encode("crm.contacts", probes.contact(probe, domain, now)))])
+    try:
+        await wait_until(lambda: any(k == probe for k, _, _ in watch.seen), 900,
+                         f"worker serving after restart ({label})", check=worker.check_alive)
+        return time.monotonic() - started
+    finally:
+        worker.stop(timeout=120)
+
+
+async def recovery_seconds(stack: Stack, count: int) -> RecoveryRun:
+    settings = stack.settings("recovery")  # RocksDB store (the default)
+    await ensure_topics(settings)
+    loaded = time.monotonic()
+    await _load_changelog(settings, count)
+    load_s = time.monotonic() - loaded
+    watch = await Watch(settings.kafka_bootstrap_servers, settings.topics.qualification_contacts,
+                        "qualification.contacts").start()
+    try:
+        cold = await _time_to_serve(stack, settings, watch, "empty-dir")
+        warm = await _time_to_serve(stack, settings, watch, "restart")
+    finally:
+        await watch.stop()
+    return RecoveryRun(count, load_s, cold, warm)
+
+

@@ -1,0 +1,49 @@
+"""The bench's results table and JSON on made-up figures (no timing here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from streams.bench.report import FIELDS, TARGETS, evaluate, finish, render_table
+
+FAKE = {
+    "raw_consume_eps": 50_000.0, "faust_bare_eps": 10_000.0, "pipeline_eps": 4_000.0,
+    "route_latency_ms": {"p50": 12.0, "p99": 80.0},
+    "timer_lateness_ms": {"sla_p99": 400.0, "decay_p99": 600.0},
+    "replay_file_eps": 120_000.0, "replay_topic_eps": 30_000.0,
+    "bytes_per_contact": {"memory": 3_000.0, "rocksdb": 500.0},
+    "recovery_seconds_1m": 42.0, "errors": {},
+}
+
+
+def test_targets_are_judged_on_the_measured_figures(tmp_path: Path) -> None:
+    results = json.loads(json.dumps(FAKE))
+    out = tmp_path / "bench-results.json"
+    printed: list[str] = []
+    finish(results, out, printed.append)
+    written = json.loads(out.read_text())
+    assert written["pipeline_vs_faust_bare"] == 0.4
+    assert written["replay_vs_raw"] == 0.6
+    verdicts = {t["field"]: t["met"] for t in written["targets"]}
+    assert verdicts == {
+        "pipeline_vs_faust_bare": False, "replay_file_eps": True, "replay_vs_raw": True,
+        "route_latency_ms.p99": False, "timer_lateness_ms.sla_p99": True,
+        "timer_lateness_ms.decay_p99": True, "bytes_per_contact.memory": False,
+        "bytes_per_contact.rocksdb": True, "recovery_seconds_1m": True,
+    }
+    assert written["machine"]["cpus"] >= 1
+    table = printed[0]
+    for name, _ in FIELDS:
+        assert name in table
+    assert "NO" in table and "yes" in table
+
+
+def test_missing_figures_are_reported_as_not_measured() -> None:
+    results = {"raw_consume_eps": 1.0, "errors": {"latency": "TimeoutError: probe"}}
+    verdicts = evaluate(results)
+    assert len(verdicts) == len(TARGETS)
+    assert all(v["met"] is None for v in verdicts)
+    table = render_table(results)
+    assert "not measured" in table
+    assert "latency failed: TimeoutError: probe" in table
