@@ -76,13 +76,15 @@ class LatencyRun:
     sla_lateness_ms: list[float]
     decay_lateness_ms: list[float]
     background_eps: float
+    unrouted: int = 0
 
     def summary(self) -> dict[str, Any]:
         return {
             "route_latency_ms": {"p50": percentile(self.route_ms, 0.5),
                                  "p99": percentile(self.route_ms, 0.99),
                                  "max": max(self.route_ms, default=None),
-                                 "samples": len(self.route_ms)},
+                                 "samples": len(self.route_ms),
+                                 "never_assigned": self.unrouted},
             "timer_lateness_ms": {"sla_p99": percentile(self.sla_lateness_ms, 0.99),
                                   "sla_samples": len(self.sla_lateness_ms),
                                   "decay_p99": percentile(self.decay_lateness_ms, 0.99),
@@ -164,9 +166,10 @@ async def route_and_timers(stack: Stack, probes_n: int, background_rate: float =
         with contextlib.suppress(TimeoutError):
             await wait_until(lambda: len(routed()) == len(sent_ms), 120, "probe assignments",
                              check=worker.check_alive)
-        arrived = routed()
-        route_ms = [float(arrived[e] - sent_ms[e]) for e in arrived]
-        route_ms += [float("inf")] * (len(sent_ms) - len(arrived))  # lost counts as worst
+        arrived, gave_up = routed(), int(time.time() * 1000)
+        # a probe still unassigned when we stopped waiting counts with the time waited so far
+        route_ms = [float(arrived.get(e, gave_up) - sent_ms[e]) for e in sent_ms]
+        unrouted = len(sent_ms) - len(arrived)
 
         def breached() -> set[str]:
             return {k for k, v, _ in watches["sla"].seen
@@ -184,7 +187,7 @@ async def route_and_timers(stack: Stack, probes_n: int, background_rate: float =
                if k in wanted and v.get("status") in ("warning", "breached")]
         decay = [float(at - v["occurred_at"]) for k, v, at in watches["events"].seen
                  if k in wanted and v.get("trigger") == "decay"]
-        return LatencyRun(route_ms, sla, decay, background_rate)
+        return LatencyRun(route_ms, sla, decay, background_rate, unrouted)
     finally:
         if generator is not None and generator.poll() is None:
             generator.terminate()
