@@ -73,12 +73,28 @@ class Evaluation:
 
 def half_life_of(model: ScoringModel) -> Callable[[str], float]:
     """Half-life per signal name; a signal the model no longer scores decays at once."""
+    half_lives = model.signal_half_lives
 
     def half_life(name: str) -> float:
-        rule = model.signal(name)
-        return model.half_life_ms(rule.category) if rule is not None else 1.0
+        return half_lives.get(name, 1.0)
 
     return half_life
+
+
+FIT_MEMO_LIMIT = 100_000  # fit assessments remembered per model (cleared when full)
+
+
+def fit_of(state: ContactState, model: ScoringModel) -> FitAssessment:
+    """The contact's fit, memoised per model on (profile, account, domain): it depends on
+    nothing else, and assessing it is a large share of every event's cost."""
+    key = (state.profile, state.account, state.email_domain)
+    memo = model.fit_memo
+    fit = memo.get(key)
+    if fit is None:
+        if len(memo) >= FIT_MEMO_LIMIT:
+            memo.clear()
+        fit = memo[key] = assess_fit(state.profile, state.account, state.email_domain, model)
+    return fit  # type: ignore[return-value]
 
 
 def is_engaged(state: ContactState, model: ScoringModel) -> bool:
@@ -99,6 +115,6 @@ def intent_at(state: ContactState, at_ms: int, model: ScoringModel) -> IntentSco
 def evaluate(state: ContactState, model: ScoringModel, at_ms: int | None = None) -> Evaluation:
     """Score ``state`` at ``at_ms`` (default: its reference time)."""
     when = state.ref_ms if at_ms is None else max(at_ms, state.ref_ms)
-    fit = assess_fit(state.profile, state.account, state.email_domain, model)
+    fit = fit_of(state, model)
     intent = intent_at(state, when, model)
     return Evaluation(when, fit, intent, total_score(fit.score, intent.intent, model))

@@ -31,10 +31,16 @@ def advance(
     """Move every value kept at ``from_ms`` to the later reference time ``to_ms``."""
     if to_ms <= from_ms:
         return dict(values)
-    return {
-        key: value * decay_factor(to_ms - from_ms, half_life_of(key))
-        for key, value in values.items()
-    }
+    elapsed = to_ms - from_ms
+    factors: dict[float, float] = {}  # signals share a few half-lives: one power each
+    moved: dict[str, float] = {}
+    for key, value in values.items():
+        half_life = half_life_of(key)
+        factor = factors.get(half_life)
+        if factor is None:
+            factor = factors[half_life] = decay_factor(elapsed, half_life)
+        moved[key] = value * factor
+    return moved
 
 
 def observe(

@@ -99,6 +99,17 @@ class ScoringModel:
     account: AccountRules
     routing: RoutingRules = field(default_factory=RoutingRules)
     sla: SlaRules = DEFAULT_SLA  # [sla] section; defaults when absent
+    # Derived once per model for the hot path (not part of its identity): each scored
+    # signal's half-life, and a memo of fit assessments, which depend only on the contact's
+    # profile, account and domain (bounded; a cache changes no result, so the core stays pure).
+    signal_half_lives: Mapping[str, float] = field(init=False, repr=False, compare=False)
+    fit_memo: dict[object, object] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        half_lives = {name: self.half_life_ms(rule.category)
+                      for name, rule in self.signals.items()}
+        object.__setattr__(self, "signal_half_lives", MappingProxyType(half_lives))
+        object.__setattr__(self, "fit_memo", {})
 
     @property
     def known_signals(self) -> frozenset[str]:
