@@ -12,6 +12,7 @@ from streams.security import (
     RedisSecurity,
     kafka_security_from_env,
     mask_url,
+    read_secret,
     redis_security_from_env,
 )
 
@@ -158,9 +159,9 @@ class Settings:
     # Transport security and credentials (streams/security.py); secrets never in the repr.
     kafka_security: KafkaSecurity = KafkaSecurity()
     redis_security: RedisSecurity = RedisSecurity()
-    # Bearer token of the HTTP API (/api/v1/...); neither set: the API routes are disabled.
+    # Bearer token of the HTTP API (/api/v1/...; QUALSTREAM_API_TOKEN or its _FILE); unset:
+    # the API routes are disabled.
     api_token: str | None = None
-    api_token_file: Path | None = None
 
     @property
     def topics(self) -> Topics:
@@ -209,9 +210,7 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         demo_seconds=_env_float(e, "DEMO_SECONDS", 60.0),
         kafka_security=kafka_security_from_env(e),
         redis_security=redis_security_from_env(e),
-        api_token=e.get("QUALSTREAM_API_TOKEN") or None,
-        api_token_file=Path(e["QUALSTREAM_API_TOKEN_FILE"])
-        if e.get("QUALSTREAM_API_TOKEN_FILE") else None,
+        api_token=read_secret(e, "QUALSTREAM_API_TOKEN"),
     )
     settings.redis_security.check_url(settings.redis_url)
     return settings
@@ -250,6 +249,4 @@ def to_env(settings: Settings) -> dict[str, str]:
     env.update(settings.redis_security.env())
     if settings.api_token:
         env["QUALSTREAM_API_TOKEN"] = settings.api_token
-    if settings.api_token_file:
-        env["QUALSTREAM_API_TOKEN_FILE"] = str(settings.api_token_file)
     return env

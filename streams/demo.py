@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -34,6 +35,7 @@ class DemoView:
 
     settings: Settings
     worker_log: Path
+    token_file: Path
     started: float = field(default_factory=time.monotonic)
     produced: int = 0
     bad_produced: int = 0
@@ -53,7 +55,9 @@ class DemoView:
             "broker ", (s.kafka_bootstrap_servers, "bold"), "   redis ",
             (s.redis_url or "-", "bold"), "\n",
             "metrics ", (f"http://{s.web_host}:{s.web_port}/metrics", "bold underline"),
-            "   worker log ", (str(self.worker_log), "dim"))
+            "   API ", (f"http://{s.web_host}:{s.web_port}/api/v1/", "bold underline"),
+            " (bearer token in ", (str(self.token_file), "dim"), ")\n",
+            "worker log ", (str(self.worker_log), "dim"))
         counts = Text.assemble(
             f"events produced {self.produced:,} (bad {self.bad_produced:,})   ",
             f"leads {len(self.contacts):,}   ",
@@ -165,20 +169,30 @@ def run_demo(settings: Settings, seconds: float | None) -> int:
             settings, kafka_bootstrap_servers=broker.bootstrap, redis_url=redis.url,
             one_record_batches=True, fetch_max_wait_ms=20, data_dir=workdir / "data", app_id="qualstream-demo",
             web_port=settings.web_port if _port_free(settings.web_port) else free_port(),
-            session_timeout_s=10.0, heartbeat_interval_s=1.0, standby_replicas=0)
+            session_timeout_s=10.0, heartbeat_interval_s=1.0, standby_replicas=0,
+            api_token=settings.api_token or secrets.token_urlsafe(24))
+        token_file = workdir / "api-token"
+        token_file.touch(mode=0o600)
+        token_file.write_text(f"{demo.api_token}\n")
         from streams.shell.worker import ensure_topics
 
         asyncio.run(ensure_topics(demo))
         log_path = workdir / "worker.log"
         env = {**os.environ, **to_env(demo)}
+        env.pop("QUALSTREAM_API_TOKEN_FILE", None)  # the token is in QUALSTREAM_API_TOKEN
         with log_path.open("ab") as log:
             worker = subprocess.Popen(  # noqa: S603 - our own CLI
                 [sys.executable, "-m", "streams.cli", "worker"], env=env, stdout=log,
                 stderr=subprocess.STDOUT)
-        view = DemoView(demo, log_path)
+        view = DemoView(demo, log_path, token_file)
+        web = f"http://{demo.web_host}:{demo.web_port}"
+        shown = "yours" if settings.api_token else demo.api_token
         console.print(f"[bold]qualstream demo[/]: broker {broker.bootstrap}, redis {redis.url}, "
-                      f"metrics http://{demo.web_host}:{demo.web_port}/metrics, "
-                      f"worker log {log_path}")
+                      f"metrics {web}/metrics, worker log {log_path}\n"
+                      f"API {web}/api/v1/ (OpenAPI: {web}/api/v1/openapi.json), bearer token "
+                      f"{shown} in {token_file}; try:\n  curl -H \"Authorization: Bearer "
+                      f"$(cat {token_file})\" {web}/api/v1/hot-leads/mid_market",
+                      soft_wrap=True)
         try:
             asyncio.run(_run(demo, seconds, view, console))
         except KeyboardInterrupt:

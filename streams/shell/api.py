@@ -16,7 +16,6 @@ from faust import web
 
 from streams.adapters.projection_writes import SEGMENTS
 from streams.adapters.read_model import ReadModel, ReadModelUnavailable
-from streams.config import Settings
 from streams.shell.openapi import API, document
 
 if TYPE_CHECKING:
@@ -37,21 +36,6 @@ Fetch = Callable[[ReadModel, web.Request, dict[str, str]], Awaitable[dict[str, A
 
 class BadRequest(Exception):
     """A malformed query parameter: 400."""
-
-
-def resolve_token(settings: Settings) -> str | None:
-    """The API token: QUALSTREAM_API_TOKEN, else the first line of QUALSTREAM_API_TOKEN_FILE.
-
-    An unreadable or empty token file is a configuration error (raised), not an open API.
-    """
-    if settings.api_token:
-        return settings.api_token
-    if settings.api_token_file is None:
-        return None
-    token = settings.api_token_file.read_text().strip()
-    if not token:
-        raise ValueError(f"QUALSTREAM_API_TOKEN_FILE {settings.api_token_file} is empty")
-    return token
 
 
 def check_bearer(expected: str | None,
@@ -108,7 +92,7 @@ ROUTES: dict[str, tuple[str, Fetch]] = {
 
 def register(p: Pipeline) -> None:
     """Add the API routes to the worker's web server (the same port as /metrics)."""
-    token = resolve_token(p.settings)
+    token = p.settings.api_token
     s = p.settings
     read_model = ReadModel(s.redis_url, s.redis_security) if s.redis_url else None
     if token is None:

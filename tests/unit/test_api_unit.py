@@ -13,7 +13,8 @@ from openapi_spec_validator import validate
 from streams.adapters.projection_queues import next_due
 from streams.adapters.read_model import account_view, contact_view, queue_entry
 from streams.config import Settings, from_env, to_env
-from streams.shell.api import DISABLED, ROUTES, UNAUTHORIZED, check_bearer, resolve_token
+from streams.security import SecurityConfigError
+from streams.shell.api import DISABLED, ROUTES, UNAUTHORIZED, check_bearer
 from streams.shell.openapi import document, render
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
@@ -38,19 +39,19 @@ def test_no_token_configured_disables_the_api_whatever_is_sent() -> None:
 
 
 def test_token_from_env_or_file(tmp_path: Path) -> None:
-    assert resolve_token(Settings()) is None
-    assert resolve_token(from_env({"QUALSTREAM_API_TOKEN": "abc"})) == "abc"
+    assert Settings().api_token is None
+    assert from_env({"QUALSTREAM_API_TOKEN": "abc"}).api_token == "abc"
     path = tmp_path / "token"
     path.write_text("from-file\n")
     settings = from_env({"QUALSTREAM_API_TOKEN_FILE": str(path)})
-    assert resolve_token(settings) == "from-file"
-    assert from_env(to_env(settings)).api_token_file == path
-    assert from_env(to_env(dataclasses.replace(settings, api_token="t"))).api_token == "t"
-    path.write_text("\n")
-    with pytest.raises(ValueError, match="empty"):
-        resolve_token(settings)
-    with pytest.raises(FileNotFoundError):
-        resolve_token(from_env({"QUALSTREAM_API_TOKEN_FILE": str(tmp_path / "missing")}))
+    assert settings.api_token == "from-file"
+    assert from_env(to_env(settings)).api_token == "from-file"
+    assert "from-file" not in repr(settings)
+    path.write_text("")
+    with pytest.raises(SecurityConfigError, match="empty"):
+        from_env({"QUALSTREAM_API_TOKEN_FILE": str(path)})
+    with pytest.raises(SecurityConfigError, match="cannot read"):
+        from_env({"QUALSTREAM_API_TOKEN_FILE": str(tmp_path / "missing")})
 
 
 def test_committed_openapi_document_is_the_generated_one_and_valid() -> None:
