@@ -47,10 +47,6 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
     credentials = faust_credentials(settings.kafka_security)
     if credentials is not None:  # TLS (and SASL) for every client Faust makes
         conf["broker_credentials"] = credentials
-    if settings.one_record_batches:
-        # Tansu's ListOffsets(latest) is wrong for multi-record batches (DESIGN section 4):
-        # with one record per batch changelog recovery and lag see the true end offset.
-        conf["producer_max_batch_size"] = 16
     return conf
 
 
@@ -142,6 +138,12 @@ def build_pipeline(settings: Settings, model: ScoringModel) -> Pipeline:
     """Create the Faust app with its topics, tables, agents and web pages."""
     if settings.fetch_max_wait_ms > 0:
         set_fetch_max_wait(settings.fetch_max_wait_ms)
+    if settings.one_record_batches:
+        # Tansu's ListOffsets(latest) is wrong for multi-record batches (DESIGN section 4):
+        # with one record per changelog batch, table recovery sees the true end offset.
+        from streams.shell.changelog_batches import one_record_changelog_batches
+
+        one_record_changelog_batches()
     app = faust.App(settings.app_id, **faust_settings(settings))
     t = settings.topics
     pipeline = Pipeline(
