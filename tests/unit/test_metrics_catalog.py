@@ -92,7 +92,12 @@ def check_names(exprs: list[str], recorded: set[str]) -> list[str]:
 
 def test_the_metrics_table_lists_exactly_the_series_a_worker_defines() -> None:
     table = {name.removesuffix("_total"): kind for name, kind in documented().items()}
-    assert table == defined()
+    code = defined()
+    assert table == code, (
+        "docs/metrics.md and streams/adapters/metrics.py disagree; undocumented: "
+        f"{sorted(set(code) - set(table))}, documented but not defined: "
+        f"{sorted(set(table) - set(code))}, type differs: "
+        f"{sorted(n for n in set(table) & set(code) if table[n] != code[n])}")
     assert all(name.endswith("_total") == (kind == "counter")
                for name, kind in documented().items())
 
