@@ -132,7 +132,7 @@ def test_every_env_var_the_manifests_set_is_read_by_config() -> None:
         config["metadata"]["name"]]
     # credentials come from the Secret, never from the ConfigMap
     secret_refs = {e["name"] for e in container["env"] if "secretKeyRef" in e.get("valueFrom", {})}
-    assert {"REDIS_URL", "QUALSTREAM_KAFKA_SASL_PASSWORD"} <= secret_refs
+    assert {"REDIS_URL", "QUALSTREAM_KAFKA_SASL_PASSWORD", "QUALSTREAM_API_TOKEN"} <= secret_refs
     assert not [k for k in config["data"] if re.search("PASSWORD|TOKEN|USERNAME|REDIS_URL", k)]
     from_env(config["data"])  # every value parses
 
