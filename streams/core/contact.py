@@ -227,6 +227,8 @@ def _staged(new: ContactState, model: ScoringModel, *, signal: SignalObserved | 
         model=model,
     )
     if decision.trigger is None:
+        if decision.hold_until == new.hold_until:
+            return new, []  # nothing changed: spare the copy (hot path)
         return replace(new, hold_until=decision.hold_until), []
 
     after = replace(new, stage=decision.stage, hold_until=decision.hold_until,

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from streams.core.contact_state import ContactState, evaluate, intent_at
+from streams.core.contact_state import ContactState, evaluate, half_life_of, intent_at
+from streams.core.decay import advance
 from streams.core.model import ScoringModel
-from streams.core.scoring import NEGLIGIBLE, total_score
+from streams.core.scoring import (
+    INTENT_MAX,
+    INTENT_MIN,
+    NEGLIGIBLE,
+    capped_contributions,
+    total_score,
+)
 from streams.core.thresholds import SALES_READY
 
 HORIZON_HALF_LIVES = 64  # after this many of the longest half-lives every sum is ~0
@@ -60,3 +67,25 @@ def _bisect(lo: int, hi: int, below: Callable[[int], bool]) -> int:
         else:
             lo = mid
     return hi
+
+
+def may_cross_by(state: ContactState, until_ms: int, model: ScoringModel) -> bool:
+    """False when a sales_ready contact's total provably stays at or above ``exit`` from its
+    reference time (or ``hold_until``) to ``until_ms``, so no down-crossing is due by then.
+
+    Every signal's decayed sum moves monotonically towards zero and its cap is monotone, so
+    each capped contribution is lowest at one end of the interval: the sum of those lows
+    bounds the total from below. Cheap (two readings), where the crossing search is not.
+    """
+    if state.stage != SALES_READY:
+        return False
+    start = max(state.ref_ms, state.hold_until or state.ref_ms)
+    if until_ms < start:
+        return False
+    at_ref = capped_contributions(state.values, model)
+    at_end = capped_contributions(advance(state.values, state.ref_ms, until_ms,
+                                          half_life_of(model)), model)
+    lowest = sum(min(points, at_end[name]) for name, points in sorted(at_ref.items()))
+    intent = min(INTENT_MAX, max(INTENT_MIN, lowest))
+    fit = evaluate(state, model).fit
+    return total_score(fit.score, intent, model) < model.thresholds(fit.segment).exit

@@ -38,11 +38,15 @@ def capped_contributions(values: Mapping[str, float], model: ScoringModel) -> di
 
 def intent_score(values: Mapping[str, float], model: ScoringModel) -> IntentScore:
     """Sum the capped contributions, per category and in total (clamped to 0..100)."""
-    capped = capped_contributions(values, model)
+    signals = model.signals
+    capped: dict[str, float] = {}
     by_category: dict[str, float] = {}
-    for name, points in capped.items():
-        category = model.signals[name].category
-        by_category[category] = by_category.get(category, 0.0) + points
+    for name, value in values.items():  # one pass: capped_contributions and the categories
+        rule = signals.get(name)
+        if rule is None:
+            continue
+        points = capped[name] = rule.clamp(value)
+        by_category[rule.category] = by_category.get(rule.category, 0.0) + points
     raw = sum(capped[name] for name in sorted(capped))  # fixed summation order
     return IntentScore(
         intent=min(INTENT_MAX, max(INTENT_MIN, raw)),

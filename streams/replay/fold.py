@@ -17,7 +17,8 @@ from typing import Any
 from streams.core.account import profiled
 from streams.core.account_events import AccountFirmographics, AccountInput
 from streams.core.contact import apply, fire_decay
-from streams.core.contact_state import ContactState, evaluate
+from streams.core.contact_state import ContactState
+from streams.core.down_crossing import may_cross_by
 from streams.core.effects import AccountLinked, ContactEffect, StageChanged
 from streams.core.events import AccountProfiled, ContactInput, ContactProfiled, Origin
 from streams.core.ids import derive_id
@@ -166,21 +167,13 @@ class ModelFold:
 
     def _decayed(self, state: ContactState, now_ms: int) -> ContactState:
         """Fire the decay down-crossing a sales_ready contact made before ``now_ms``."""
-        if state.stage != SALES_READY or (state.hold_until or 0) > now_ms:
-            return state
-        ev = evaluate(state, self.model, now_ms)
-        exit_ = self.model.thresholds(ev.fit.segment).exit
-        if ev.total >= exit_ and not self._has_negative(state):
-            return state  # no negative signal: the total only falls, so it never crossed
+        if not may_cross_by(state, now_ms, self.model):
+            return state  # the search for the crossing is costly: skip it when none can be due
         fired, effects = fire_decay(state, now_ms, self.model)
         if fired is not state:
             self.contacts[state.contact_id] = fired
             self._effects(fired, effects)
         return fired
-
-    def _has_negative(self, state: ContactState) -> bool:
-        signals = self.model.signals
-        return any(v < 0 and name in signals for name, v in state.signal_values)
 
     def _effects(self, state: ContactState, effects: Iterable[ContactEffect]) -> None:
         out = self.outcome
