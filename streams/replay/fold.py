@@ -11,7 +11,7 @@ closing sales activity frees it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from streams.core.account import profiled
@@ -24,7 +24,14 @@ from streams.core.events import AccountProfiled, ContactInput, ContactProfiled, 
 from streams.core.ids import derive_id
 from streams.core.lead_routing import CLOSING_ACTIVITIES, apply_activity, route_request
 from streams.core.model import ScoringModel
-from streams.core.routing import AssignmentClosed, LeadRouted, RouterState, apply_roster, route
+from streams.core.routing import (
+    AssignmentClosed,
+    LeadRouted,
+    RouterState,
+    apply_roster,
+    close,
+    route,
+)
 from streams.core.sales_events import SalesActivityObserved
 from streams.core.thresholds import SALES_READY
 from streams.ingest.errors import InvalidRecord
@@ -122,8 +129,6 @@ class ModelFold:
             self.router = self._closed(assignment_id, rep_id, activity.occurred_at)
 
     def _closed(self, assignment_id: str, rep_id: str, at_ms: int) -> RouterState:
-        from streams.core.routing import close
-
         return close(self.router, AssignmentClosed(derive_id("closed", assignment_id), at_ms,
                                                    assignment_id, rep_id))
 
@@ -247,5 +252,3 @@ class ModelFold:
         self.outcome.contacts = len(self.contacts)
         return self.outcome
 
-
-Feed = Callable[[str, str | None, Mapping[str, Any] | None, int, int, int], None]

@@ -69,9 +69,12 @@ def _time_to_qualify(outcomes: list[Outcome]) -> str:
 def plots(summary: dict[str, Any], outcomes: list[Outcome]) -> dict[str, str]:
     """Base64 PNGs by title."""
     models = summary["models"]
+    versions = [m["model_version"] for m in models]
+    # two model files may carry the same version string: keep their series apart
+    labels = [v if versions.count(v) == 1 else f"{v} #{i + 1}" for i, v in enumerate(versions)]
 
     def series(field: str) -> dict[str, dict[str, int]]:
-        return {m["model_version"]: m[field] for m in models}
+        return {label: m[field] for label, m in zip(labels, models, strict=True)}
 
     return {
         "Sales-ready per week": _grouped_bars("Moves into sales-ready per week (Monday, UTC)",
