@@ -70,7 +70,17 @@ async def process(p: Pipeline, event: EventT) -> None:
     if isinstance(payload, AssignmentClosed):
         table[key] = state_to_record(close(state, payload))
         return
-    new_state, effects = route(state, payload, wall_clock_ms(), p.model.routing)
+    if state.routed(payload.event_id) is not None:
+        # Read again (an offset not yet committed when a rebalance or a restart moved the
+        # partition, or a contact re-sending its request after a crash): the assignment and
+        # its SLA start were acknowledged by the broker before the state recorded them, so
+        # nothing is sent again.
+        p.metrics.duplicates.labels("router").inc()
+        return
+    # Routing time is the request's own timestamp, not the clock: a request read again after a
+    # crash between the sends and the state write goes the same way, with identical outputs.
+    now = int(msg.timestamp * 1000) if msg.timestamp else wall_clock_ms()
+    new_state, effects = route(state, payload, now, p.model.routing)
     acks: list[Any] = []
     for effect in effects:
         if isinstance(effect, RoutingFailed):
