@@ -265,10 +265,14 @@ def account_snapshot(state: AccountState, model: ScoringModel) -> AccountSnapsho
 
 
 def recompute_accounts(
-    inputs: Iterable[AccountInput], model: ScoringModel
+    inputs: Iterable[AccountInput], model: ScoringModel,
+    emitted: list[AccountEffect] | None = None,
 ) -> dict[str, AccountState]:
-    """Fold ``inputs`` from scratch, per company domain (replay; effects are dropped)."""
+    """Fold ``inputs`` from scratch, per company domain (replay); the effects are appended to
+    ``emitted`` when given."""
     states: dict[str, AccountState] = {}
     for inp in inputs:
-        states[inp.domain], _ = apply_account(states.get(inp.domain), inp, model)
+        states[inp.domain], effects = apply_account(states.get(inp.domain), inp, model)
+        if emitted is not None:
+            emitted.extend(effects)
     return states

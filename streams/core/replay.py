@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from streams.core.contact import apply, fire_decay
 from streams.core.contact_state import ContactState
+from streams.core.effects import ContactEffect
 from streams.core.events import ContactInput, ContactProfiled, TimerTick
 from streams.core.lead_routing import apply_activity
 from streams.core.model import ScoringModel
@@ -25,13 +26,16 @@ def recompute(inputs: Iterable[ContactInput], model: ScoringModel) -> dict[str, 
 
 
 def recompute_partitions(
-    records: Iterable[tuple[int, ContactInput | TimerTick]], model: ScoringModel
+    records: Iterable[tuple[int, ContactInput | TimerTick]], model: ScoringModel,
+    emitted: list[ContactEffect] | None = None,
 ) -> dict[str, ContactState]:
     """Replay the contact agent's input topic: records in partition order, ticks included.
 
     A tick fires the due decay deadlines of every contact of its partition, as the live
-    agent does, so the result equals the live state exactly.
+    agent does, so the result equals the live state exactly. The effects the live agent
+    published are appended to ``emitted`` when given (to check the outputs by id).
     """
+    sink: list[ContactEffect] = [] if emitted is None else emitted
     states: dict[str, ContactState] = {}
     partition_of: dict[str, int] = {}
     erased: set[str] = set()
@@ -40,7 +44,8 @@ def recompute_partitions(
             for contact_id in sorted(c for c, p in partition_of.items() if p == partition):
                 state = states.get(contact_id)
                 if state is not None:
-                    states[contact_id], _ = fire_decay(state, record.occurred_at, model)
+                    states[contact_id], fired = fire_decay(state, record.occurred_at, model)
+                    sink.extend(fired)
             continue
         partition_of[record.contact_id] = partition
         payload = record.payload
@@ -48,14 +53,16 @@ def recompute_partitions(
             # the sales side: an assignment only starts SLA clocks; activity may move the stage
             current = states.get(record.contact_id)
             if current is not None and isinstance(payload, SalesActivityObserved):
-                states[record.contact_id], _ = apply_activity(current, payload, model)
+                states[record.contact_id], moved = apply_activity(current, payload, model)
+                sink.extend(moved)
             continue
         if record.contact_id in erased:
             # as the live agent: an erased contact stays erased until the CRM re-creates it
             if not isinstance(record.payload, ContactProfiled):
                 continue
             erased.discard(record.contact_id)
-        new, _ = apply(states.get(record.contact_id), record, model)
+        new, effects = apply(states.get(record.contact_id), record, model)
+        sink.extend(effects)
         if new is None:
             states.pop(record.contact_id, None)
             erased.add(record.contact_id)
