@@ -1,4 +1,4 @@
-# Documented entry points: make venv | demo | test | bench | lint | clean.
+# Documented entry points: make venv | demo | test | bench | lint | chaos | clean.
 # Each target sets itself up on a fresh machine (Python >= 3.11 and make are all it needs).
 
 PYTHON ?= python3
@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: venv demo test bench lint clean promtool
+.PHONY: venv demo test bench lint chaos clean promtool
 
 venv: $(STAMP)
 
@@ -30,6 +30,11 @@ demo: venv
 # Exit status 5 (no tests collected) is an error too: an empty run must not look green.
 test: venv promtool
 	$(BIN)/python -m pytest tests
+
+# The reliability scenarios at full size (kill -9, restarts, rebalances, a frozen broker, Redis
+# down, poison records, SLA timers) on their own embedded broker and Redis: chaos-results.json.
+chaos: venv
+	$(BIN)/python -m tests.chaos --out chaos-results.json
 
 # promtool (for the alert-rule tests) in .venv/bin: from PATH, else Debian's prometheus package.
 promtool: $(BIN)/promtool

@@ -1,11 +1,10 @@
-"""Routing and SLA timers on a real broker: speed to lead, breach and reassignment, met, and
-open timers surviving a kill -9."""
+"""Routing and SLA timers on a real broker: speed to lead, breach and reassignment, met. (Open
+timers surviving a kill -9: the sla_timers_kill_minus_9 chaos scenario, tests/chaos.)"""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -160,50 +159,3 @@ async def test_a_first_touch_in_time_is_met_and_never_breaches(stack: dict[str, 
     assert not [v for k, v, _ in stack["sla"].records
                 if k == "r-touch" and v is not None and v["status"] == "breached"
                 and v["kind"] == "first_touch"]
-
-
-async def test_two_hundred_open_timers_fire_exactly_once_across_kill_minus_9(
-    stack: dict[str, Any],
-) -> None:
-    worker = stack["start"](first_touch_s=30.0, escalation="manager")
-    contacts = [f"r-many-{i}" for i in range(200)]
-    await seed(stack, contacts)
-    t: Topics = stack["topics"]
-    p = stack["producer"]
-    now = int(time.time() * 1000)
-    for i, cid in enumerate(contacts):
-        await send(p, t.web, "events.web", cid, demo_request(f"many-demo-{i}", cid, now + i))
-
-    def started() -> set[str]:
-        # the demo requests' timers (the account, qualified by 200 decision makers, is routed
-        # too: its assignment runs its own clocks)
-        demos = {v["assignment_id"] for _, v, _ in stack["assignments"].records
-                 if v is not None and v["trigger"] == "form.demo_request"}
-        return {v["sla_id"] for k, v, _ in stack["sla"].records
-                if v is not None and v["status"] == "started" and v["kind"] == "first_touch"
-                and v["assignment_id"] in demos}
-
-    deadline = time.monotonic() + 120
-    while len(started()) < 200 and time.monotonic() < deadline:
-        await asyncio.sleep(0.2)
-    ids = started()
-    assert len(ids) == 200
-    assert not [v for _, v, _ in stack["sla"].records if v and v["status"] == "breached"]
-    worker.kill()  # 200 first-touch timers open, none due yet
-    stack["start"](first_touch_s=30.0, escalation="manager", data="data-2")
-
-    def breached() -> Counter[str]:
-        return Counter(v["sla_id"] for _, v, _ in stack["sla"].records
-                       if v is not None and v["status"] == "breached"
-                       and v["kind"] == "first_touch" and v["sla_id"] in ids)
-
-    deadline = time.monotonic() + 150
-    while len(breached()) < 200 and time.monotonic() < deadline:
-        await asyncio.sleep(0.5)
-    await asyncio.sleep(2)  # a second firing would come on the next ticks
-    fired = breached()
-    assert set(fired) == ids, (len(fired), len(ids))
-    assert set(fired.values()) == {1}
-    escalated = {v["escalation_target"] for _, v, _ in stack["sla"].records
-                 if v is not None and v["status"] == "breached"}
-    assert escalated == {"mgr-1"}

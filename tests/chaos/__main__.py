@@ -1,0 +1,62 @@
+"""`make chaos`: every scenario at full size; writes chaos-results.json and prints the table.
+
+    python -m tests.chaos [--size full|ci] [--out chaos-results.json] [scenario ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from streams.devstack import start_broker, start_redis
+from tests.chaos.cluster import ChaosEnv
+from tests.chaos.result import ChaosResult, table
+from tests.chaos.scenarios import SCENARIOS
+
+
+async def run(names: list[str], size: str, out: Path) -> list[ChaosResult]:
+    results: list[ChaosResult] = []
+    with tempfile.TemporaryDirectory(prefix="qualstream-chaos-") as tmp, \
+            start_broker(log_dir=Path(tmp)) as broker, start_redis(env={}) as redis:
+        env = ChaosEnv(broker, redis, Path(tmp))
+        for name in names:
+            print(f"== {name} ({size})", flush=True)
+            started = time.monotonic()
+            try:
+                result = await SCENARIOS[name](env, size)  # type: ignore[arg-type]
+            except Exception as exc:  # noqa: BLE001 - a broken scenario is a failed row
+                result = ChaosResult(name, 0, 0, 0, 0, 0, False, False,
+                                     round(time.monotonic() - started, 1),
+                                     details={"error": f"{type(exc).__name__}: {exc}"})
+            results.append(result)
+            summary = {k: v for k, v in result.row().items() if k != "details"}
+            print(json.dumps(summary), flush=True)
+            out.write_text(json.dumps([r.row() for r in results], indent=2, default=str) + "\n")
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.chaos")
+    parser.add_argument("scenarios", nargs="*", metavar="scenario",
+                        help=f"any of {', '.join(SCENARIOS)} (default: all)")
+    parser.add_argument("--size", choices=["full", "ci"], default="full")
+    parser.add_argument("--out", type=Path, default=Path("chaos-results.json"))
+    args = parser.parse_args()
+    unknown = set(args.scenarios) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
+    started = time.monotonic()
+    results = asyncio.run(run(args.scenarios or list(SCENARIOS), args.size, args.out))
+    print(table(results))
+    print(f"{sum(r.passed for r in results)}/{len(results)} passed in "
+          f"{time.monotonic() - started:.0f} s; results in {args.out}")
+    return 0 if all(r.passed for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""The scenarios of issue 6, each at two sizes: the full run (`make chaos`) and CI's."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Literal
+
+from tests.chaos.cluster import ChaosEnv
+from tests.chaos.result import ChaosResult
+from tests.chaos.services import Outage, Timers, redis_down, sla_timers_kill
+from tests.chaos.streamed import (
+    Stream,
+    broker_stall,
+    clean_restart,
+    join_and_leave,
+    kill_minus_9,
+    no_fault,
+    run_stream,
+)
+
+Size = Literal["full", "ci"]
+Scenario = Callable[[ChaosEnv, Size], Awaitable[ChaosResult]]
+EXACT = ("final contact and account state equals the core's recomputation; 0 lost, 0 "
+         "double-counted; every expected output id present; repeats byte-identical")
+
+
+def _pick(size: Size, full: object, ci: object) -> object:
+    return full if size == "full" else ci
+
+
+async def kill_9(env: ChaosEnv, size: Size) -> ChaosResult:
+    s = _pick(size, Stream(100_000, 2_000, 5, workers=2), Stream(2_000, 100, 2, workers=2))
+    return await run_stream(env, "kill_minus_9", s, kill_minus_9, EXACT, seed=7)  # type: ignore[arg-type]
+
+
+async def restarts(env: ChaosEnv, size: Size) -> ChaosResult:
+    s = _pick(size, Stream(30_000, 1_000, 5), Stream(2_000, 100, 2))
+    return await run_stream(env, "clean_restart", s, clean_restart,  # type: ignore[arg-type]
+                            EXACT + "; 0 duplicate outputs", seed=11, zero_duplicates=True)
+
+
+async def join_leave(env: ChaosEnv, size: Size) -> ChaosResult:
+    s = _pick(size, Stream(30_000, 1_000, 5), Stream(2_000, 100, 2))
+    return await run_stream(env, "worker_join_leave", s, join_and_leave,  # type: ignore[arg-type]
+                            EXACT + "; 0 duplicate outputs", seed=13, zero_duplicates=True)
+
+
+async def stall(env: ChaosEnv, size: Size) -> ChaosResult:
+    s: Stream = _pick(size, Stream(20_000, 1_000, 1, workers=2, stall_s=30),  # type: ignore[assignment]
+                      Stream(2_000, 100, 1, workers=2, stall_s=8))
+    return await run_stream(env, f"broker_stall_{s.stall_s:.0f}s", s, broker_stall(s.stall_s),
+                            "workers recover by themselves; " + EXACT, seed=17)
+
+
+async def poison(env: ChaosEnv, size: Size) -> ChaosResult:
+    s = _pick(size, Stream(100_000, 2_000, 0, poison=10_000), Stream(2_000, 100, 0, poison=200))
+    return await run_stream(env, "poison_records", s, no_fault,  # type: ignore[arg-type]
+                            "100% of poison in the DLQ with a reason; 0 valid lost; 0 crashes; "
+                            + EXACT, seed=19)
+
+
+async def redis(env: ChaosEnv, size: Size) -> ChaosResult:
+    s = _pick(size, Outage(10_000, 500, 60, 100, 20), Outage(1_500, 60, 12, 20, 3))
+    return await redis_down(env, s)  # type: ignore[arg-type]
+
+
+async def timers(env: ChaosEnv, size: Size) -> ChaosResult:
+    return await sla_timers_kill(env, _pick(size, Timers(1_000, 120), Timers(200, 40)))  # type: ignore[arg-type]
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "kill_minus_9": kill_9,
+    "clean_restart": restarts,
+    "worker_join_leave": join_leave,
+    "broker_stall": stall,
+    "redis_down": redis,
+    "poison_records": poison,
+    "sla_timers_kill_minus_9": timers,
+}
