@@ -96,30 +96,33 @@ async def drained(bootstrap: str, t: Topics, timeout: float) -> bool:
     the end offsets seen before, and no new account input or routing request appeared
     meanwhile (ticks keep coming to the contact inputs, so those only need catching up)."""
     from aiokafka import TopicPartition
-    from aiokafka.admin import AIOKafkaAdminClient
 
     topics = [*t.contact_sources(), *t.account_sources(), *t.sales_sources(), t.contact_inputs,
               t.account_inputs, t.routing]
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
-    await admin.start()
-    await consumer.start()
+    # A consumer of the workers' group that never subscribes (so never joins it) reads the
+    # group's committed offsets the way the workers do.
+    group = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=f"{t.prefix}qualstream",
+                             enable_auto_commit=False)
+    await group.start()
     deadline = time.monotonic() + max(timeout, 30.0)
     try:
-        await consumer.topics()
+        await group.topics()
         tps = [TopicPartition(name, p) for name in topics
-               for p in sorted(consumer.partitions_for_topic(name) or ())]
+               for p in sorted(group.partitions_for_topic(name) or ())]
         previous: dict[Any, int] | None = None
+
+        async def caught_up(ends: dict[Any, int]) -> bool:
+            for tp in tps:
+                if ends[tp] > 0 and (await group.committed(tp) or 0) < ends[tp]:
+                    return False
+            return True
+
         while time.monotonic() < deadline:
-            ends = await consumer.end_offsets(tps)
-            while time.monotonic() < deadline:
-                committed = await admin.list_consumer_group_offsets(f"{t.prefix}qualstream")
-                if all(ends[tp] == 0 or (tp in committed and committed[tp].offset >= ends[tp])
-                       for tp in tps):
-                    break
+            ends = await group.end_offsets(tps)
+            while not await caught_up(ends):
+                if time.monotonic() > deadline:
+                    return False
                 await asyncio.sleep(0.5)
-            else:
-                return False
             quiet = {tp: end for tp, end in ends.items() if tp.topic != t.contact_inputs}
             if quiet == previous:
                 return True
@@ -127,8 +130,7 @@ async def drained(bootstrap: str, t: Topics, timeout: float) -> bool:
             await asyncio.sleep(1.0)
         return False
     finally:
-        await consumer.stop()
-        await admin.close()
+        await group.stop()
 
 
 @dataclass
