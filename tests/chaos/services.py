@@ -19,7 +19,7 @@ from streams.devstack import start_redis, wait_for_redis
 from tests.chaos.cluster import ChaosEnv, Cluster, wait_until
 from tests.chaos.result import ChaosResult
 from tests.chaos.traffic import Row, traffic
-from tests.chaos.verify import settle, verify
+from tests.chaos.verify import drained, settle, verify
 from tests.integration.support import Tail
 from tests.integration.test_contact_pipeline import account, contact, demo_request
 from tests.integration.test_redis_projection import redis_on_port
@@ -70,6 +70,8 @@ async def redis_down(env: ChaosEnv, size: Outage, seed: int = 41) -> ChaosResult
             await c.produce([*roster(), *rows[:half]])
             r = Redis.from_url(own.url, socket_connect_timeout=0.5, socket_timeout=2)
             await wait_until(lambda: c.applied() > 0, 120, "first states")
+            if not await drained(c.bootstrap, t, 300):  # a steady state before the outage
+                raise AssertionError("the first half of the traffic was never processed")
             own.stop()
             down_at = time.monotonic()
             # traffic during the outage, and fresh demo requests whose first-touch SLA breaches

@@ -53,14 +53,16 @@ async def run_stream(env: ChaosEnv, name: str, size: Stream, fault: Fault, crite
             await c.processed(target, timeout=600, what=f"{target} inputs before fault {i + 1}")
             await fault(c, i)
         await producing
+        behind: list[str] = []
         settled = await settle(c.states, expected, max(120, total / 150), c.bootstrap,  # type: ignore[arg-type]
-                               c.topics)
+                               c.topics, behind)
         crashed = [label for label, w in c.current.items() if not w.alive()]
         exits = {label: w.stop() for label, w in c.current.items()}
         model = c.model()
         t = c.topics
         verdict = await verify(c.bootstrap, t, rows, expected, model, now)
-        details: dict[str, Any] = {"settled": settled, "crashed_workers": crashed,
+        details: dict[str, Any] = {"settled": settled, "behind": behind[:6],
+                                   "crashed_workers": crashed,
                                    "exit_codes": exits, "workers": size.workers,
                                    "worker_starts": c.starts, **verdict.details}
         passed = verdict.exact and not crashed and settled

@@ -73,7 +73,7 @@ def applied_total(states: Tail) -> int:
 
 
 async def settle(states: Tail, expected: Counter[str], timeout: float, bootstrap: str,
-                 t: Topics) -> bool:
+                 t: Topics, behind: list[str] | None = None) -> bool:
     """Wait until every contact's state counts all its inputs and the workers' group has
     committed every input that existed by then (the account agent may still be folding
     contributions when the contacts are complete), then a little longer so that an over-count
@@ -86,17 +86,19 @@ async def settle(states: Tail, expected: Counter[str], timeout: float, bootstrap
     deadline = time.monotonic() + timeout
     while not complete() and time.monotonic() < deadline:
         await asyncio.sleep(0.5)
-    done = complete() and await drained(bootstrap, t, deadline - time.monotonic())
+    done = complete() and await drained(bootstrap, t, deadline - time.monotonic(), behind)
     await asyncio.sleep(2.0)
     return done and complete()
 
 
-async def drained(bootstrap: str, t: Topics, timeout: float) -> bool:
+async def drained(bootstrap: str, t: Topics, timeout: float,
+                  behind: list[str] | None = None) -> bool:
     """True once the app's consumer group has committed, on every input and internal topic,
     the end offsets seen before, and no new account input or routing request appeared
     meanwhile (ticks keep coming to the contact inputs, so those only need catching up)."""
     from aiokafka import TopicPartition
 
+    behind = [] if behind is None else behind
     topics = [*t.contact_sources(), *t.account_sources(), *t.sales_sources(), t.contact_inputs,
               t.account_inputs, t.routing]
     # A consumer of the workers' group that never subscribes (so never joins it) reads the
@@ -112,10 +114,12 @@ async def drained(bootstrap: str, t: Topics, timeout: float) -> bool:
         previous: dict[Any, int] | None = None
 
         async def caught_up(ends: dict[Any, int]) -> bool:
+            behind.clear()
             for tp in tps:
-                if ends[tp] > 0 and (await group.committed(tp) or 0) < ends[tp]:
-                    return False
-            return True
+                committed = await group.committed(tp) or 0
+                if ends[tp] > 0 and committed < ends[tp]:
+                    behind.append(f"{tp.topic.removeprefix(t.prefix)}/{tp.partition}: {committed} < {ends[tp]}")
+            return not behind
 
         while time.monotonic() < deadline:
             ends = await group.end_offsets(tps)
