@@ -29,38 +29,38 @@ def _pick(size: Size, full: object, ci: object) -> object:
 
 
 async def kill_9(env: ChaosEnv, size: Size) -> ChaosResult:
-    s = _pick(size, Stream(100_000, 2_000, 5, workers=2), Stream(2_000, 100, 2, workers=2))
+    s = _pick(size, Stream(100_000, 2_000, 5, workers=2), Stream(1_500, 80, 2, workers=2))
     return await run_stream(env, "kill_minus_9", s, kill_minus_9, EXACT, seed=7)  # type: ignore[arg-type]
 
 
 async def restarts(env: ChaosEnv, size: Size) -> ChaosResult:
-    s = _pick(size, Stream(30_000, 1_000, 5), Stream(2_000, 100, 2))
+    s = _pick(size, Stream(30_000, 1_000, 5), Stream(1_500, 80, 2))
     return await run_stream(env, "clean_restart", s, clean_restart,  # type: ignore[arg-type]
                             EXACT + "; 0 duplicate outputs", seed=11, zero_duplicates=True)
 
 
 async def join_leave(env: ChaosEnv, size: Size) -> ChaosResult:
-    s = _pick(size, Stream(30_000, 1_000, 5), Stream(2_000, 100, 2))
+    s = _pick(size, Stream(30_000, 1_000, 5), Stream(1_500, 80, 2))
     return await run_stream(env, "worker_join_leave", s, join_and_leave,  # type: ignore[arg-type]
                             EXACT + "; 0 duplicate outputs", seed=13, zero_duplicates=True)
 
 
 async def stall(env: ChaosEnv, size: Size) -> ChaosResult:
     s: Stream = _pick(size, Stream(20_000, 1_000, 1, workers=2, stall_s=30),  # type: ignore[assignment]
-                      Stream(2_000, 100, 1, workers=2, stall_s=8))
+                      Stream(1_000, 60, 1, workers=2, stall_s=6))
     return await run_stream(env, f"broker_stall_{s.stall_s:.0f}s", s, broker_stall(s.stall_s),
                             "workers recover by themselves; " + EXACT, seed=17)
 
 
 async def poison(env: ChaosEnv, size: Size) -> ChaosResult:
-    s = _pick(size, Stream(100_000, 2_000, 0, poison=10_000), Stream(2_000, 100, 0, poison=200))
+    s = _pick(size, Stream(100_000, 2_000, 0, poison=10_000), Stream(1_500, 80, 0, poison=150))
     return await run_stream(env, "poison_records", s, no_fault,  # type: ignore[arg-type]
                             "100% of poison in the DLQ with a reason; 0 valid lost; 0 crashes; "
                             + EXACT, seed=19)
 
 
 async def redis(env: ChaosEnv, size: Size) -> ChaosResult:
-    s = _pick(size, Outage(10_000, 500, 60, 100, 20), Outage(1_500, 60, 12, 20, 3))
+    s = _pick(size, Outage(10_000, 500, 60, 100, 20), Outage(1_000, 50, 10, 20, 3))
     return await redis_down(env, s)  # type: ignore[arg-type]
 
 

@@ -87,7 +87,7 @@ async def dead_letters(bootstrap: str, t: Topics,
                        sent: list[tuple[Poison, str, int, int]]) -> dict[str, Any]:
     """Every poison record in the dead-letter topic with a reason; no valid one there."""
     origins: dict[tuple[str, int, int], dict[str, Any]] = {}
-    for _, _, _, value in await read_all(bootstrap, t.dlq, quiet_s=2.0):
+    for _, _, _, value in await read_all(bootstrap, t.dlq, quiet_s=0.5):
         if value is not None:
             record = CODEC.decode("qualification.dlq", value)
             origins[(record["origin_topic"], record["origin_partition"],

@@ -36,7 +36,7 @@ from tests.integration.support import CODEC, Tail
 OUTPUTS = ("qualification.events", "routing.assignments", "sla.events")
 
 
-async def read_all(bootstrap: str, topic: str, quiet_s: float = 1.5,
+async def read_all(bootstrap: str, topic: str, quiet_s: float = 0.5,
                    timeout: float = 300) -> list[tuple[int, int, bytes | None, bytes | None]]:
     """Every record of ``topic`` in partition order: reads until it is past the end offsets
     seen at the start and then ``quiet_s`` pass without a new record. The end offsets are only
@@ -252,7 +252,7 @@ async def output_ids(bootstrap: str, t: Topics) -> Published:
     for base in OUTPUTS:
         seen: dict[str, bytes | None] = {}
         ids: Counter[str] = Counter()
-        for _, _, _, value in await read_all(bootstrap, t.name(base), quiet_s=1.5):
+        for _, _, _, value in await read_all(bootstrap, t.name(base), quiet_s=0.5):
             if value is None:
                 continue
             event_id = CODEC.decode(base, value)["event_id"]
@@ -266,7 +266,7 @@ async def output_ids(bootstrap: str, t: Topics) -> Published:
 
 async def latest_by_key(bootstrap: str, topic: str, base: str) -> dict[str, dict[str, Any] | None]:
     latest: dict[str, dict[str, Any] | None] = {}
-    for _, _, key, value in await read_all(bootstrap, topic, quiet_s=1.5):
+    for _, _, key, value in await read_all(bootstrap, topic, quiet_s=0.5):
         if key is not None:
             latest[key.decode()] = None if value is None else CODEC.decode(base, value)
     return latest
