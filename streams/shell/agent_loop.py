@@ -55,12 +55,6 @@ async def run_agent(
     async for event in stream.events():
         msg = event.message
         if msg.topic in gapless:
-            if guard.expected(msg.tp) is None:
-                # First message since the partition was assigned: after a rebalance Faust can
-                # drop the first messages it fetched, and nothing before would show the hole.
-                committed = _committed_offset(p, msg.tp)
-                if committed is not None:
-                    guard.starts_at(msg.tp, committed)
             verdict = guard.check(msg.tp, msg.offset)
             if verdict is Verdict.REWIND:
                 expected = guard.expected(msg.tp)
@@ -94,14 +88,6 @@ async def run_agent(
         p.metrics.processing.labels(name).observe(time.perf_counter() - started)
         guard.processed(msg.tp, msg.offset)
         await stream.ack(event)
-
-
-def _committed_offset(p: Pipeline, tp: TP) -> int | None:
-    """The offset the group had committed for ``tp`` when it was assigned (the next to read),
-    as Faust's consumer recorded it when it seeked there; None when it has none."""
-    committed = getattr(p.app.consumer, "_committed_offset", None)
-    offset = committed.get(tp) if committed is not None else None
-    return offset if isinstance(offset, int) and offset > 0 else None
 
 
 def _release_unprocessed(p: Pipeline, event: EventT) -> None:

@@ -44,12 +44,6 @@ class OffsetGuard(Generic[TP]):
         self._rewinding[tp] = (expected, offset)
         return Verdict.REWIND
 
-    def starts_at(self, tp: TP, offset: int) -> None:
-        """A partition just assigned starts at its committed ``offset``: the first message it
-        delivers must be that one (Faust can drop the first messages it fetched for it)."""
-        if tp not in self._next and tp not in self._rewinding:
-            self._next[tp] = offset
-
     def rewinding(self, tp: TP) -> bool:
         return tp in self._rewinding
 

@@ -44,14 +44,3 @@ def test_redelivery_below_expected_is_processed_and_partitions_are_independent()
     assert guard.check("p1", 99) is Verdict.PROCESS  # first message of another partition
     guard.forget({"p0"})
     assert guard.check("p0", 50) is Verdict.PROCESS
-
-
-def test_a_partition_just_assigned_expects_its_committed_offset_first() -> None:
-    guard: OffsetGuard[str] = OffsetGuard()
-    guard.starts_at("p1", 733)
-    assert guard.check("p1", 749) is Verdict.REWIND  # 733..748 dropped after the assignment
-    assert guard.expected("p1") == 733
-    assert guard.check("p1", 733) is Verdict.PROCESS
-    guard.processed("p1", 733)
-    guard.starts_at("p1", 700)  # only a fresh partition takes a start offset
-    assert guard.expected("p1") == 734
