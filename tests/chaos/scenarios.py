@@ -1,7 +1,7 @@
 """The scenarios of issue 6, each at two sizes: the full run (`make chaos`) and CI's.
 
-The full sizes are what a ~30 minute run managed on the shared 2-core dev machine (about 40
-input events/s end to end with other test suites running): a tenth of the issue's 100,000
+The full sizes are scaled to the throughput measured on the shared 2-core dev machine (about
+40 input events/s end to end with other test suites running): a tenth of the issue's 100,000
 events and 10,000 poison records (the 1:10 ratio kept), 500 open SLA timers rather than
 1,000. Faults and outages are the issue's: 5 kills, 5 restarts, 5 joins, 30 s, 60 s.
 """
