@@ -74,6 +74,12 @@ async def process(p: Pipeline, event: EventT) -> None:
         await ack
     table[key] = state_to_record(new_state)
     snap = account_snapshot(new_state, p.model)
+    if state is not None:
+        before = account_snapshot(state, p.model).account_id
+        if before != snap.account_id:
+            # Keyed by its domain until the CRM record named it: that key is dropped
+            # downstream (compaction), or it would keep a stale state forever.
+            await p.topics["qualification_accounts"].send(key=before.encode(), value=None)
     await p.topics["qualification_accounts"].send(
         key=snap.account_id.encode(),
         value=p.codec.encode("qualification.accounts", account_state_record(snap)))
