@@ -79,12 +79,12 @@ async def run(sizes: Sizes, sections: set[str], workdir: Path, echo: Callable[[s
         stack = Stack(broker, redis, workdir)
 
         async def do_throughput() -> None:
-            topic, settings = await throughput.preload_single_topic(
+            topic, count, settings = await throughput.preload_single_topic(
                 stack, sizes.single_topic_events)
+            results["single_topic_events"] = count
             results["raw_consume_eps"] = await throughput.raw_consume_eps(
-                settings.kafka_bootstrap_servers, topic, sizes.single_topic_events)
-            results["faust_bare_eps"] = await throughput.faust_bare_eps(
-                stack, topic, sizes.single_topic_events)
+                settings.kafka_bootstrap_servers, topic, count)
+            results["faust_bare_eps"] = await throughput.faust_bare_eps(stack, topic, count)
             run = await throughput.pipeline_eps(stack, sizes.pipeline_events)
             results["pipeline_eps"] = run.eps
             results["pipeline_run"] = {"inputs": run.inputs, "seconds": run.seconds,

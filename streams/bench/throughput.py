@@ -28,13 +28,14 @@ from streams.config import Settings
 from streams.devstack import create_topics
 
 
-async def preload_single_topic(stack: Stack, count: int) -> tuple[str, Any]:
-    """One topic holding ``count`` encoded behaviour messages, for raw and bare Faust."""
+async def preload_single_topic(stack: Stack, count: int) -> tuple[str, int, Settings]:
+    """One topic holding about ``count`` encoded behaviour messages, for raw and bare Faust;
+    returns the topic, how many it holds and the settings."""
     settings = stack.settings("raw")
     topic = settings.topics.name("bench.events")
     await create_topics(settings.kafka_bootstrap_servers, [topic], settings.partitions)
-    await produce_values(settings, topic, traffic.values(count), batched=True)
-    return topic, settings
+    sent = await produce_values(settings, topic, traffic.values(count), batched=True)
+    return topic, sent, settings
 
 
 async def raw_consume_eps(bootstrap: str, topic: str, count: int) -> float:
@@ -47,10 +48,14 @@ async def raw_consume_eps(bootstrap: str, topic: str, count: int) -> float:
                                 fetch_max_wait_ms=20, max_partition_fetch_bytes=4 << 20)
     await consumer.start()
     state: dict[bytes, Any] = {}
-    seen, first = 0, 0.0
+    seen, first, last = 0, 0.0, time.perf_counter()
     try:
         while seen < count:
             batches = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+            if batches:
+                last = time.perf_counter()
+            elif time.perf_counter() - last > IDLE_LIMIT_S:
+                raise TimeoutError(f"raw consumer read {seen} of {count} records")
             for records in batches.values():
                 for record in records:
                     schema = catalog.for_fingerprint(record.value[2:10])
@@ -103,6 +108,7 @@ class PipelineRun:
         return self.inputs / self.seconds
 
 
+IDLE_LIMIT_S = 60.0  # nothing new for this long: the topic holds fewer records
 AGENTS = ("ingest", "contact", "account", "router")
 REFERENCE_FIRST = ("sales.reps", "crm.accounts")
 

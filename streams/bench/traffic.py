@@ -27,6 +27,7 @@ def behaviour(count: int, *, accounts: int = 400, gap_ms: float = 1.0,
 
 
 def values(count: int) -> list[tuple[bytes, bytes]]:
-    """``count`` encoded behaviour messages as (key, value), for one-topic benchmarks."""
+    """About ``count`` encoded messages as (key, value), reference data first, without the
+    undecodable ones, for one-topic benchmarks (``len`` of the result is the exact count)."""
     drafts = islice((d for d in behaviour(count) if not d.kind.startswith("bad:")), count)
     return [(d.key.encode(), d.value) for d in drafts]
