@@ -67,13 +67,15 @@ async def run(sizes: Sizes, sections: set[str], workdir: Path, echo: Callable[[s
             return
         echo(f"[bench] {name} ...")
         started = time.monotonic()
+        known = set(results)
         try:
             await body()
         except Exception as exc:  # noqa: BLE001 - one failed section must not hide the others
             results["errors"][name] = f"{type(exc).__name__}: {exc}"
             traceback.print_exc()
         results["seconds"][name] = round(time.monotonic() - started, 1)
-        echo(f"[bench] {name} done in {results['seconds'][name]:.0f}s")
+        figures = {k: v for k, v in results.items() if k not in known}
+        echo(f"[bench] {name} done in {results['seconds'][name]:.0f}s: {figures}")
 
     with external_or_embedded_broker() as broker, start_redis() as redis:
         stack = Stack(broker, redis, workdir)
