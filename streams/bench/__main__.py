@@ -70,7 +70,8 @@ async def run(sizes: Sizes, sections: set[str], workdir: Path, echo: Callable[[s
         known = set(results)
         try:
             await body()
-        except Exception as exc:  # noqa: BLE001 - one failed section must not hide the others
+        except (Exception, asyncio.CancelledError) as exc:  # noqa: BLE001 - one failed
+            # section must not hide the others (a client cancelled on a busy broker included)
             results["errors"][name] = f"{type(exc).__name__}: {exc}"
             traceback.print_exc()
         results["seconds"][name] = round(time.monotonic() - started, 1)

@@ -58,7 +58,9 @@ class Watch:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         if self._consumer is not None:
-            await self._consumer.stop()
+            # a fetch that timed out on a busy broker may still be backing off: not our result
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await self._consumer.stop()
 
 
 def percentile(values: list[float], q: float) -> float | None:
