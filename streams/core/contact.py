@@ -13,6 +13,7 @@ from streams.core.contact_state import (
     evaluate,
     half_life_of,
     is_engaged,
+    total_at,
 )
 from streams.core.decay import advance, observe
 from streams.core.down_crossing import next_down_crossing
@@ -213,11 +214,11 @@ def apply(
 def _staged(new: ContactState, model: ScoringModel, *, signal: SignalObserved | None,
             caused_by: str, trigger: str | None = None) -> tuple[ContactState, list[ContactEffect]]:
     """Decide the stage of ``new`` at its reference time and describe any change."""
-    ev = evaluate(new, model)
+    fit, total = total_at(new, model)  # the full evaluation only when the stage changes
     decision = decide_stage(
         new.stage,
-        ev.fit,
-        ev.total,
+        fit,
+        total,
         has_signals=is_engaged(new, model) and not is_anonymous(new.contact_id),
         signal=signal.signal if signal is not None else None,
         signal_at=signal.occurred_at if signal is not None else None,
@@ -233,6 +234,7 @@ def _staged(new: ContactState, model: ScoringModel, *, signal: SignalObserved | 
 
     after = replace(new, stage=decision.stage, hold_until=decision.hold_until,
                     stage_since=new.ref_ms)
+    ev = evaluate(new, model)
     return after, [StageChanged(
         event_id=derive_id("stage", new.contact_id, caused_by, new.stage, decision.stage),
         contact_id=new.contact_id,

@@ -10,7 +10,7 @@ from streams.core.effects import Touch
 from streams.core.events import AccountProfiled, ContactProfiled
 from streams.core.fit import FitAssessment, assess_fit
 from streams.core.model import ScoringModel
-from streams.core.scoring import IntentScore, intent_score, total_score
+from streams.core.scoring import IntentScore, intent_score, intent_value, total_score
 from streams.core.thresholds import NEW
 
 RECENT_EVENT_IDS = 64  # duplicates within the last 64 applied payloads are recognised
@@ -110,6 +110,20 @@ def intent_at(state: ContactState, at_ms: int, model: ScoringModel) -> IntentSco
     """Intent at ``at_ms`` (no earlier than ``ref_ms``), decaying the stored sums lazily."""
     values = advance(state.values, state.ref_ms, at_ms, half_life_of(model))
     return intent_score(values, model)
+
+
+def intent_value_at(state: ContactState, at_ms: int, model: ScoringModel) -> float:
+    """``intent_at(state, at_ms, model).intent`` without the breakdown (the hot path)."""
+    if at_ms <= state.ref_ms:
+        return intent_value(state.values, model)
+    return intent_value(advance(state.values, state.ref_ms, at_ms, half_life_of(model)), model)
+
+
+def total_at(state: ContactState, model: ScoringModel) -> tuple[FitAssessment, float]:
+    """``(evaluate(state, model).fit, evaluate(state, model).total)`` at the reference time,
+    without the intent breakdown (which only an explanation needs)."""
+    fit = fit_of(state, model)
+    return fit, total_score(fit.score, intent_value(state.values, model), model)
 
 
 def evaluate(state: ContactState, model: ScoringModel, at_ms: int | None = None) -> Evaluation:

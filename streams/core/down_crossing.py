@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from streams.core.contact_state import ContactState, evaluate, half_life_of, intent_at
+from streams.core.contact_state import ContactState, fit_of, half_life_of, intent_value_at
 from streams.core.decay import advance
 from streams.core.model import ScoringModel
 from streams.core.scoring import (
@@ -30,12 +30,12 @@ def next_down_crossing(state: ContactState, model: ScoringModel) -> int | None:
     """
     if state.stage != SALES_READY:
         return None
-    fit = evaluate(state, model).fit
+    fit = fit_of(state, model)
     exit_ = model.thresholds(fit.segment).exit
     start = max(state.ref_ms, state.hold_until or state.ref_ms)
 
     def below(at_ms: int) -> bool:
-        intent = intent_at(state, at_ms, model).intent
+        intent = intent_value_at(state, at_ms, model)
         return total_score(fit.score, intent, model) < exit_
 
     if below(start):
@@ -87,5 +87,5 @@ def may_cross_by(state: ContactState, until_ms: int, model: ScoringModel) -> boo
                                           half_life_of(model)), model)
     lowest = sum(min(points, at_end[name]) for name, points in sorted(at_ref.items()))
     intent = min(INTENT_MAX, max(INTENT_MIN, lowest))
-    fit = evaluate(state, model).fit
+    fit = fit_of(state, model)
     return total_score(fit.score, intent, model) < model.thresholds(fit.segment).exit

@@ -7,7 +7,7 @@ from dataclasses import replace
 from streams.core.account import AccountStageChanged, AccountState
 from streams.core.account_events import MemberContributed
 from streams.core.account_scoring import member_intent
-from streams.core.contact_state import ContactState, evaluate
+from streams.core.contact_state import ContactState, evaluate, fit_of
 from streams.core.effects import ContactEffect, Reason, StageChanged
 from streams.core.events import SignalObserved, is_anonymous
 from streams.core.fit import region_of
@@ -26,7 +26,7 @@ CLOSING_ACTIVITIES = frozenset(ACTIVITY_STAGE)
 
 def territory_pool(state: ContactState, model: ScoringModel) -> str:
     """The territory pool of a contact: its region x its account's segment."""
-    fit = evaluate(state, model).fit
+    fit = fit_of(state, model)
     region = region_of(state.account, state.profile, model) or "UNKNOWN"
     return f"{region}:{fit.segment}"
 
@@ -38,7 +38,7 @@ def route_request(state: ContactState, payload: object, effects: list[ContactEff
     One request per causing event: its id derives from that event."""
     if is_anonymous(state.contact_id):
         return None
-    fit = evaluate(state, model).fit
+    fit = fit_of(state, model)
     if fit.exclusion is not None:
         return None
     trigger: str | None = None

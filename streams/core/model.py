@@ -104,11 +104,17 @@ class ScoringModel:
     # profile, account and domain (bounded; a cache changes no result, so the core stays pure).
     signal_half_lives: Mapping[str, float] = field(init=False, repr=False, compare=False)
     fit_memo: dict[object, object] = field(init=False, repr=False, compare=False)
+    # each scored signal's (cap, negative, category): clamping without method calls
+    signal_clamps: Mapping[str, tuple[float, bool, str]] = field(init=False, repr=False,
+                                                                 compare=False)
 
     def __post_init__(self) -> None:
         half_lives = {name: self.half_life_ms(rule.category)
                       for name, rule in self.signals.items()}
         object.__setattr__(self, "signal_half_lives", MappingProxyType(half_lives))
+        clamps = {name: (rule.cap, rule.negative, rule.category)
+                  for name, rule in self.signals.items()}
+        object.__setattr__(self, "signal_clamps", MappingProxyType(clamps))
         object.__setattr__(self, "fit_memo", {})
 
     @property

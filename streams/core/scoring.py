@@ -28,30 +28,41 @@ def capped_contributions(values: Mapping[str, float], model: ScoringModel) -> di
     Capping the decayed sum (rather than each event) keeps the result independent of the
     order in which events arrive. Signals the model does not know contribute nothing.
     """
+    clamps = model.signal_clamps
     capped: dict[str, float] = {}
     for name, value in values.items():
-        rule = model.signal(name)
-        if rule is not None:
-            capped[name] = rule.clamp(value)
+        entry = clamps.get(name)
+        if entry is not None:
+            cap, negative, _ = entry
+            # exactly SignalRule.clamp: max(value, cap) if negative else min(value, cap)
+            if negative:
+                capped[name] = cap if cap > value else value
+            else:
+                capped[name] = cap if cap < value else value
     return capped
+
+
+def intent_value(values: Mapping[str, float], model: ScoringModel) -> float:
+    """``intent_score(values, model).intent`` without the breakdown (the hot path)."""
+    capped = capped_contributions(values, model)
+    raw = sum([capped[name] for name in sorted(capped)])  # fixed summation order
+    return min(INTENT_MAX, max(INTENT_MIN, raw))
 
 
 def intent_score(values: Mapping[str, float], model: ScoringModel) -> IntentScore:
     """Sum the capped contributions, per category and in total (clamped to 0..100)."""
-    signals = model.signals
-    capped: dict[str, float] = {}
+    clamps = model.signal_clamps
+    capped = capped_contributions(values, model)
     by_category: dict[str, float] = {}
-    for name, value in values.items():  # one pass: capped_contributions and the categories
-        rule = signals.get(name)
-        if rule is None:
-            continue
-        points = capped[name] = rule.clamp(value)
-        by_category[rule.category] = by_category.get(rule.category, 0.0) + points
-    raw = sum(capped[name] for name in sorted(capped))  # fixed summation order
+    for name, points in capped.items():  # in the order of ``values``, as ever
+        category = clamps[name][2]
+        by_category[category] = by_category.get(category, 0.0) + points
+    contributions = tuple(sorted(capped.items()))
+    raw = sum([points for _, points in contributions])  # fixed summation order
     return IntentScore(
         intent=min(INTENT_MAX, max(INTENT_MIN, raw)),
         by_category=tuple(sorted(by_category.items())),
-        contributions=tuple(sorted(capped.items())),
+        contributions=contributions,
     )
 
 
