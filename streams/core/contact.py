@@ -108,7 +108,10 @@ def _with_domain(state: ContactState, domain: str | None) -> ContactState:
     return replace(state, email_domain=domain, account=account)
 
 
-def _absorb_signal(state: ContactState, sig: SignalObserved, model: ScoringModel) -> ContactState:
+def _absorb_signal(state: ContactState, sig: SignalObserved, model: ScoringModel,
+                   watermarks: tuple[tuple[str, int], ...],
+                   recent: tuple[str, ...]) -> ContactState:
+    """The state after signal ``sig``, built once (the hot path: no chain of copies)."""
     rule = model.signal(sig.signal)
     values, ref = state.values, max(state.ref_ms, sig.occurred_at)
     counts = state.counts
@@ -120,27 +123,43 @@ def _absorb_signal(state: ContactState, sig: SignalObserved, model: ScoringModel
         values = advance(values, state.ref_ms, ref, half_life_of(model))
     touch = Touch(sig.event_id, sig.signal, sig.source, sig.channel, sig.occurred_at)
     first, last = state.first_touch, state.last_touch
-
-    def key(t: Touch) -> tuple[int, str]:
-        return (t.occurred_at, t.event_id)
-
-    state = replace(
-        state,
+    at = (sig.occurred_at, sig.event_id)
+    email_domain, account = state.email_domain, state.account
+    if email_domain is None:  # as _with_domain
+        domain = _company_domain(sig.email_domain, model)
+        if domain is not None:
+            email_domain = domain
+            if account is not None and account.domain.lower() != domain:
+                account = None  # the contact moved company
+    # every field of ContactState (test_core_contact_build checks none is forgotten)
+    return ContactState(
+        contact_id=state.contact_id,
+        stage=state.stage,
+        email_domain=email_domain,
+        account_id=state.account_id,
+        profile=state.profile,
+        account=account,
         ref_ms=ref,
         signal_values=tuple(sorted(values.items())),
         signal_counts=tuple(sorted(counts.items())),
-        first_touch=touch if first is None or key(touch) < key(first) else first,
-        last_touch=touch if last is None or key(touch) > key(last) else last,
+        first_touch=touch if first is None or at < (first.occurred_at, first.event_id)
+        else first,
+        last_touch=touch if last is None or at > (last.occurred_at, last.event_id) else last,
+        recent_event_ids=recent,
+        watermarks=watermarks,
+        events_applied=state.events_applied + 1,
+        hold_until=state.hold_until,
+        stage_since=state.stage_since,
+        last_event_id=sig.event_id,
+        updated_at=sig.occurred_at,
+        account_score=state.account_score,
+        committee_size=state.committee_size,
+        account_stage=state.account_stage,
     )
-    if state.email_domain is None:
-        state = _with_domain(state, _company_domain(sig.email_domain, model))
-    return state
 
 
-def _absorb(state: ContactState, payload: SignalObserved | ContactProfiled | AccountProfiled,
+def _absorb(state: ContactState, payload: ContactProfiled | AccountProfiled,
             model: ScoringModel) -> ContactState:
-    if isinstance(payload, SignalObserved):
-        return _absorb_signal(state, payload, model)
     ref = max(state.ref_ms, payload.occurred_at)
     state = replace(
         state,
@@ -174,33 +193,38 @@ def apply(
     """
     payload = inp.payload
     base = state if state is not None else ContactState(contact_id=inp.contact_id)
+    marks = base.watermarks
     if inp.origin is not None:
         stream, offset = inp.origin.stream, inp.origin.offset
         mark = base.watermark(stream)
         if mark is not None and offset <= mark:
             return state, []
-        marks = dict(base.watermarks)
-        marks[stream] = offset
-        base = replace(base, watermarks=tuple(sorted(marks.items())))
+        by_stream = dict(marks)
+        by_stream[stream] = offset
+        marks = tuple(sorted(by_stream.items()))
     if isinstance(payload, ContactErased):
         domain = state.email_domain if state is not None else None
         return None, [ContactForgotten(inp.contact_id, domain, payload.event_id)]
     if isinstance(payload, AccountContextUpdated):
-        return replace(base, account_score=payload.account_score,
+        return replace(base, watermarks=marks, account_score=payload.account_score,
                        committee_size=payload.committee_size,
                        account_stage=payload.account_stage), []
     short = short_event_id(payload.event_id)
     if short in base.recent_event_ids:
-        return base, []
+        return (base if inp.origin is None else replace(base, watermarks=marks)), []
 
-    new = _absorb(base, payload, model)
-    new = replace(
-        new,
-        recent_event_ids=(*new.recent_event_ids, short)[-RECENT_EVENT_IDS:],
-        events_applied=new.events_applied + 1,
-        last_event_id=payload.event_id,
-        updated_at=payload.occurred_at,
-    )
+    recent = (*base.recent_event_ids, short)[-RECENT_EVENT_IDS:]
+    if isinstance(payload, SignalObserved):
+        new = _absorb_signal(base, payload, model, marks, recent)
+    else:
+        new = _absorb(replace(base, watermarks=marks), payload, model)
+        new = replace(
+            new,
+            recent_event_ids=recent,
+            events_applied=new.events_applied + 1,
+            last_event_id=payload.event_id,
+            updated_at=payload.occurred_at,
+        )
     effects: list[ContactEffect] = []
     if new.email_domain is not None and new.email_domain != base.email_domain:
         effects.append(AccountLinked(new.contact_id, new.email_domain, base.email_domain,
