@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from streams.core.decay import advance
 from streams.core.effects import Touch
@@ -86,15 +87,23 @@ FIT_MEMO_LIMIT = 100_000  # fit assessments remembered per model (cleared when f
 
 def fit_of(state: ContactState, model: ScoringModel) -> FitAssessment:
     """The contact's fit, memoised per model on (profile, account, domain): it depends on
-    nothing else, and assessing it is a large share of every event's cost."""
-    key = (state.profile, state.account, state.email_domain)
+    nothing else, and assessing it is a large share of every event's cost. The same profile
+    and account objects are found by identity first (hashing them costs more than the rest):
+    an entry holds its objects, so their ids cannot be reused while it is kept."""
+    profile, account, domain = state.profile, state.account, state.email_domain
     memo = model.fit_memo
-    fit = memo.get(key)
+    by_id = (id(profile), id(account), domain)
+    known = cast("tuple[object, object, FitAssessment] | None", memo.get(by_id))
+    if known is not None and known[0] is profile and known[1] is account:
+        return known[2]
+    if len(memo) >= 2 * FIT_MEMO_LIMIT:  # up to two entries per assessment
+        memo.clear()
+    key = (profile, account, domain)
+    fit = cast("FitAssessment | None", memo.get(key))
     if fit is None:
-        if len(memo) >= FIT_MEMO_LIMIT:
-            memo.clear()
-        fit = memo[key] = assess_fit(state.profile, state.account, state.email_domain, model)
-    return fit  # type: ignore[return-value]
+        fit = memo[key] = assess_fit(profile, account, domain, model)
+    memo[by_id] = (profile, account, fit)
+    return fit
 
 
 def is_engaged(state: ContactState, model: ScoringModel) -> bool:

@@ -9,9 +9,5 @@ _SEPARATOR = b"\x1f"  # unit separator: ("ab", "c") and ("a", "bc") must not col
 
 def derive_id(*parts: str) -> str:
     """Return the hex blake2b (16-byte digest) of ``parts``, joined unambiguously."""
-    digest = hashlib.blake2b(digest_size=16)
-    for index, part in enumerate(parts):
-        if index:
-            digest.update(_SEPARATOR)
-        digest.update(part.encode("utf-8"))
-    return digest.hexdigest()
+    data = _SEPARATOR.join([part.encode("utf-8") for part in parts])  # one update: faster
+    return hashlib.blake2b(data, digest_size=16).hexdigest()

@@ -107,6 +107,7 @@ class ScoringModel:
     # each scored signal's (cap, negative, category): clamping without method calls
     signal_clamps: Mapping[str, tuple[float, bool, str]] = field(init=False, repr=False,
                                                                  compare=False)
+    segment_thresholds: Mapping[str, Thresholds] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         half_lives = {name: self.half_life_ms(rule.category)
@@ -115,6 +116,10 @@ class ScoringModel:
         clamps = {name: (rule.cap, rule.negative, rule.category)
                   for name, rule in self.signals.items()}
         object.__setattr__(self, "signal_clamps", MappingProxyType(clamps))
+        bands: dict[str, Thresholds] = {}
+        for band in self.segments:
+            bands.setdefault(band.name, band.thresholds)  # the first band of a name, as ever
+        object.__setattr__(self, "segment_thresholds", MappingProxyType(bands))
         object.__setattr__(self, "fit_memo", {})
 
     @property
@@ -202,9 +207,9 @@ class ScoringModel:
 
     def thresholds(self, segment: str) -> Thresholds:
         """The hysteresis band of ``segment`` (unknown uses the configured segment's)."""
-        for band in self.segments:
-            if band.name == segment:
-                return band.thresholds
+        found = self.segment_thresholds.get(segment)
+        if found is not None:
+            return found
         return self.thresholds(self.unknown_segment_uses)
 
 
