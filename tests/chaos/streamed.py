@@ -54,7 +54,7 @@ async def run_stream(env: ChaosEnv, name: str, size: Stream, fault: Fault, crite
             await fault(c, i)
         await producing
         behind: list[str] = []
-        settled = await settle(c.states, expected, max(120, total / 150), c.bootstrap,  # type: ignore[arg-type]
+        settled = await settle(c.states, expected, max(300, total / 20), c.bootstrap,  # type: ignore[arg-type]
                                c.topics, behind)
         crashed = [label for label, w in c.current.items() if not w.alive()]
         exits = {label: w.stop() for label, w in c.current.items()}
