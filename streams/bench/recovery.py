@@ -53,11 +53,9 @@ async def _load_changelog(settings: Settings, count: int) -> None:
     last: dict[int, tuple[bytes, bytes]] = {}
     try:
         pending = []
-        for cid, raw in table_items(count, samples):
+        for cid, row in table_items(count, samples, lambda key: _partition(key, n)):
             partition = _partition(cid, n)
-            value = json.loads(raw)
-            value["p"] = partition
-            record = (json.dumps(cid).encode(), json.dumps(value).encode())
+            record = (json.dumps(cid).encode(), row)
             previous = last.get(partition)
             last[partition] = record
             if previous is not None:

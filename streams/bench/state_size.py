@@ -1,10 +1,11 @@
 """Bytes per contact held in the contacts table: in memory and in RocksDB, real records.
 
-The records are the contact agent's table values (``{"s": ContactState record, "o": offset,
-"p": partition, "d": deadline, "sla": ...}``) of contacts folded through the pure core from
-generated traffic, then repeated under new contact ids up to the wanted count. Run in a
-child process (``python -m streams.bench.state_size memory|rocksdb COUNT DIR``) so that the
-RSS delta is this table's alone.
+The records are the contact agent's table values (``streams.shell.contact_rows`` bytes:
+header with offset, partition and deadline, then the deflated state) of contacts folded
+through the pure core from generated traffic, then repeated under new contact ids up to the
+wanted count (each row encoded again with its own id). Run in a child process
+(``python -m streams.bench.state_size memory|rocksdb COUNT DIR``) so that the RSS delta is
+this table's alone.
 """
 
 from __future__ import annotations
@@ -13,18 +14,24 @@ import gc
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from streams.bench import traffic
 from streams.config import DEFAULT_MODEL_PATH, from_env
 
+if TYPE_CHECKING:
+    from streams.core.contact_state import ContactState
+
 SAMPLE_EVENTS = 20_000
+Sample = tuple["ContactState", int, "int | None"]  # state, offset, deadline
 
 
-def sample_values(events: int = SAMPLE_EVENTS) -> list[dict[str, Any]]:
-    """Table values of the contacts that ``events`` generated behaviour messages make."""
+def sample_values(events: int = SAMPLE_EVENTS) -> list[Sample]:
+    """The states (with offset and deadline) of the contacts that ``events`` generated
+    behaviour messages make."""
     from streams.codecs import codec_for
     from streams.core import contact as core
     from streams.core.account import profiled
@@ -66,18 +73,22 @@ def sample_values(events: int = SAMPLE_EVENTS) -> list[dict[str, Any]]:
         if new is not None:
             states[out.contact_id] = new
             offsets[out.contact_id] = offset
-    return [{"s": core.to_record(s), "o": offsets[cid], "p": 0,
-             "d": core.next_down_crossing(s, model), "sla": None}
-            for cid, s in states.items()]
+    return [(s, offsets[cid], core.next_down_crossing(s, model)) for cid, s in states.items()]
 
 
-def table_items(count: int, samples: list[dict[str, Any]]) -> Iterator[tuple[str, str]]:
-    """``count`` (contact id, JSON value) pairs cycling through ``samples`` with new ids."""
+def table_items(count: int, samples: list[Sample],
+                partition_of: Callable[[str], int] = lambda _: 0) -> Iterator[tuple[str, bytes]]:
+    """``count`` (contact id, table value) pairs cycling through ``samples`` with new ids:
+    the rows the contact agent writes (``contact_rows.contact_row``)."""
+    from streams.core.sla import SlaState
+    from streams.shell.contact_rows import contact_row
+
+    no_clocks = SlaState()
     for i in range(count):
-        sample = samples[i % len(samples)]
+        state, offset, deadline = samples[i % len(samples)]
         cid = f"con-{i:08d}"
-        value = dict(sample, s=dict(sample["s"], id=cid))
-        yield cid, json.dumps(value)
+        yield cid, contact_row(replace(state, contact_id=cid), no_clocks, partition_of(cid),
+                               offset, deadline)
 
 
 def rss_bytes() -> int:
@@ -87,20 +98,22 @@ def rss_bytes() -> int:
 
 
 def memory_bytes_per_contact(count: int) -> float:
-    """RSS delta of holding ``count`` decoded values in a dict, as the memory store does."""
+    """RSS delta of holding ``count`` rows in a dict, as the memory store does (it keeps the
+    values it is given: the row bytes)."""
     samples = sample_values()
     gc.collect()
     before = rss_bytes()
     table: dict[str, Any] = {}
-    for cid, raw in table_items(count, samples):
-        table[cid] = json.loads(raw)  # each value its own objects, as after deserialising
+    for cid, row in table_items(count, samples):
+        table[cid] = row
     gc.collect()
     return (rss_bytes() - before) / len(table)
 
 
 def rocksdb_bytes_per_contact(count: int, directory: Path) -> float:
     """On-disk size of ``count`` values written the way Faust's RocksDB store writes them
-    (JSON key and value, Faust's own RocksDB options), after a flush and a full compaction."""
+    (JSON key, raw row value, Faust's own RocksDB options), after a flush and a full
+    compaction."""
     from faust.stores.rocksdb import RocksDBOptions
     from rocksdict import WriteBatch
 
@@ -109,7 +122,7 @@ def rocksdb_bytes_per_contact(count: int, directory: Path) -> float:
     db = RocksDBOptions().open(directory / "contacts-0.db")
     batch = WriteBatch(raw_mode=True)
     for n, (cid, raw) in enumerate(table_items(count, samples), 1):
-        batch.put(json.dumps(cid).encode(), raw.encode())
+        batch.put(json.dumps(cid).encode(), raw)
         if n % 10_000 == 0:
             db.write(batch)
             batch = WriteBatch(raw_mode=True)

@@ -107,8 +107,17 @@ class Pipeline:
         if index is None:
             from streams.shell.contact_agent import rebuild_deadlines
 
-            index = self._deadlines[partition] = rebuild_deadlines(self, partition)
+            self._deadlines.update(rebuild_deadlines(self, partition))
+            index = self._deadlines[partition]
         return index
+
+    def indexed_partitions(self) -> set[int]:
+        return set(self._deadlines)
+
+    def contact_keys(self) -> int:
+        """Keys of the contacts table on the partitions indexed here (counted by the rebuild
+        scan, then per new key: ``len`` of a RocksDB table would read every key)."""
+        return sum(index.keys for index in self._deadlines.values())
 
     def forget_deadlines(self, partitions: set[int]) -> None:
         for partition in partitions:
@@ -163,8 +172,8 @@ def build_pipeline(settings: Settings, model: ScoringModel) -> Pipeline:
     for name in ("qualification_events", "qualification_contacts", "qualification_accounts",
                  "dlq", "assignments", "sla_events"):
         pipeline.topics[name] = app.topic(getattr(t, name))
-    pipeline.tables["contacts"] = app.Table(
-        "contacts", default=None, partitions=n, key_type=str)
+    pipeline.tables["contacts"] = app.Table(  # values: streams.shell.contact_rows bytes
+        "contacts", default=None, partitions=n, key_type=str, value_type=bytes)
     pipeline.tables["accounts"] = app.Table(
         "accounts", default=None, partitions=n, key_type=str)
     pipeline.tables["router"] = app.Table(

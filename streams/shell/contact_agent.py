@@ -24,14 +24,15 @@ from streams.core.sales_events import AssignmentStarted, SalesActivityObserved
 from streams.core.sla import SlaState
 from streams.shell.agent_loop import run_agent
 from streams.shell.app import wall_clock_ms
-from streams.shell.contact_sales import (
-    on_activity,
-    on_assignment,
-    send_sla_effects,
-    sla_from_record,
-    sla_to_record,
-    to_router,
+from streams.shell.contact_rows import (
+    ERASED,
+    contact_row,
+    erased_row,
+    read_contact,
+    read_header,
+    tick_mark_row,
 )
+from streams.shell.contact_sales import on_activity, on_assignment, send_sla_effects, to_router
 from streams.shell.deadline_index import DeadlineIndex
 from streams.shell.ingest_agent import ACCOUNT_INPUTS, CONTACT_INPUTS
 from streams.shell.records import (
@@ -117,9 +118,7 @@ def _save(p: Pipeline, key: str, state: core.ContactState, partition: int, offse
     deadlines = [d for d in (core.next_down_crossing(state, p.model), sla.next_deadline(slas))
                  if d is not None]
     deadline = min(deadlines) if deadlines else None
-    p.tables["contacts"][key] = {"s": core.to_record(state), "o": offset, "p": partition,
-                                 "d": deadline, "sla": sla_to_record(slas) if slas.timers
-                                 or slas.finished else None}
+    p.tables["contacts"][key] = contact_row(state, slas, partition, offset, deadline)
     p.deadlines(partition).schedule(key, deadline, tuple(t.kind for t in slas.timers))
 
 
@@ -135,23 +134,25 @@ async def process(p: Pipeline, event: EventT) -> None:
         await _tick(p, decoded, here)
         return
     inp: ContactInput = decoded if decoded.origin is not None else replace(decoded, origin=here)
-    stored = table.get(key)
-    if stored and stored.get("erased"):
+    index = p.deadlines(msg.partition)  # before any write: a rebuild would count the new key
+    row = table.get(key)
+    is_new = row is None
+    head = read_header(row) if row is not None else None
+    if head is not None and head.kind == ERASED:
         # An erased contact stays erased: replays and late events are dropped, and only a new
         # CRM record (the contact re-created upstream) starts a fresh history.
-        if msg.offset <= stored["o"] or not isinstance(inp.payload, ContactProfiled):
+        if msg.offset <= head.offset or not isinstance(inp.payload, ContactProfiled):
             p.metrics.events_dropped.labels("erased").inc()
             return
-        stored = None
-    state = core.from_record(stored["s"]) if stored else None
-    slas = sla_from_record(stored.get("sla")) if stored else SlaState()
+        row = head = None
+    state, slas = read_contact(row) if row is not None else (None, SlaState())
     if isinstance(inp.payload, AssignmentStarted | SalesActivityObserved):
         await _sales_input(p, key, state, slas, inp.payload, msg.partition, msg.offset)
         return
     new_state, effects = core.apply(state, inp, p.model)
     if state is not None and new_state is state:
         p.metrics.duplicates.labels("contact").inc()
-        if stored["o"] == msg.offset:
+        if head is not None and head.offset == msg.offset:
             # Replaying the last input this key applied: its snapshot and contribution may not
             # have reached the broker before the crash, so send them again (idempotent).
             await _publish_latest(p, state, here)
@@ -162,10 +163,12 @@ async def process(p: Pipeline, event: EventT) -> None:
         await (await to_router(p, request))
     if new_state is None:
         # Keep a marker (no personal data) so a replay of older inputs cannot resurrect it.
-        table[key] = {"erased": True, "o": msg.offset}
-        p.deadlines(msg.partition).schedule(key, None)
+        table[key] = erased_row(msg.partition, msg.offset)
+        index.schedule(key, None)
+        index.keys += is_new
         return
     _save(p, key, new_state, msg.partition, msg.offset, slas)
+    index.keys += is_new
     if isinstance(inp.payload, AccountContextUpdated):
         return  # context only: no score, snapshot or contribution changed
     await _publish_latest(p, new_state, here)
@@ -176,25 +179,25 @@ async def _tick(p: Pipeline, tick: TimerTick, here: Origin) -> None:
     table = p.tables["contacts"]
     mark_key = TICK_WATERMARK.format(partition=here.partition)
     mark = table.get(mark_key)
-    if mark is not None and here.offset <= mark["o"]:
+    if mark is not None and here.offset <= read_header(mark).offset:
         return  # a replayed tick: the deadlines it fired are in the state already
     index = p.deadlines(here.partition)
     fired_any = False
     for key in index.due(tick.occurred_at):
-        stored = table.get(key)
-        if not stored or stored.get("erased"):
+        row = table.get(key)
+        head = read_header(row) if row is not None else None
+        if head is None or head.kind == ERASED:
             index.schedule(key, None)
             continue
-        state = core.from_record(stored["s"])
-        slas = sla_from_record(stored.get("sla"))
+        state, slas = read_contact(row)
         fired, effects = core.fire_decay(state, tick.occurred_at, p.model)
         new_slas, sla_effects = sla.due(slas, tick.occurred_at)
         if fired is state and new_slas is slas:
-            _save(p, key, state, here.partition, stored["o"], slas)  # reschedule
+            _save(p, key, state, here.partition, head.offset, slas)  # reschedule
             continue
         fired_any = True
         p.metrics.timer_lateness.labels("decay" if fired is not state else "sla").observe(
-            max(0.0, (tick.occurred_at - (stored.get("d") or tick.occurred_at)) / 1000))
+            max(0.0, (tick.occurred_at - (head.deadline or tick.occurred_at)) / 1000))
         if fired is not state:
             p.metrics.timers_fired.labels("decay").inc()
         if new_slas is not slas:
@@ -202,7 +205,7 @@ async def _tick(p: Pipeline, tick: TimerTick, here: Origin) -> None:
         await _send_effects(p, effects, tick.occurred_at, here)
         new_slas, acks = await send_sla_effects(p, new_slas, sla_effects, fired)
         await _deliver(acks)
-        _save(p, key, fired, here.partition, stored["o"], new_slas)
+        _save(p, key, fired, here.partition, head.offset, new_slas)
         if fired is state:
             continue
         snap = core.snapshot(fired, p.model)
@@ -210,7 +213,8 @@ async def _tick(p: Pipeline, tick: TimerTick, here: Origin) -> None:
             key=key.encode(),
             value=p.codec.encode("qualification.contacts", contact_state_record(snap)))
     if fired_any:  # idle ticks leave no trace in the changelog
-        table[mark_key] = {"o": here.offset}
+        table[mark_key] = tick_mark_row(here.partition, here.offset)
+        index.keys += mark is None
 
 
 async def _sales_input(p: Pipeline, key: str, state: core.ContactState | None, slas: SlaState,
@@ -235,15 +239,36 @@ async def _sales_input(p: Pipeline, key: str, state: core.ContactState | None, s
             value=p.codec.encode("qualification.contacts", contact_state_record(snap)))
 
 
-def rebuild_deadlines(p: Pipeline, partition: int) -> DeadlineIndex:
-    """The deadlines of one partition, read back from the table after an assignment."""
-    index = DeadlineIndex()
-    for key, stored in p.tables["contacts"].items():
-        if isinstance(stored, dict) and stored.get("p") == partition and stored.get("d"):
-            timers = (stored.get("sla") or {}).get("timers", ())
-            index.schedule(key, stored["d"], tuple(t["kind"] for t in timers))
-    log.info("contact deadlines of partition %s rebuilt: %s scheduled", partition, len(index))
-    return index
+def rebuild_deadlines(p: Pipeline, partition: int) -> dict[int, DeadlineIndex]:
+    """The deadline indexes of ``partition`` and of every other contact-inputs partition
+    assigned to this worker and not indexed yet, read back from the table in one scan.
+
+    One scan, not one per partition (each would read every key of the worker's store), and
+    only the rows' headers are decoded: a restart with a million contacts costs one pass.
+    """
+    wanted = {partition} | (assigned_partitions(p) - p.indexed_partitions())
+    indexes = {n: DeadlineIndex() for n in wanted}
+    for key, row in p.tables["contacts"].items():
+        head = read_header(row)
+        index = indexes.get(head.partition)
+        if index is None:
+            continue
+        index.keys += 1
+        if head.deadline is not None:
+            index.schedule(key, head.deadline, head.sla_kinds)
+    for n, index in sorted(indexes.items()):
+        log.info("contact deadlines of partition %s rebuilt: %s scheduled of %s keys",
+                 n, len(index), index.keys)
+    return indexes
+
+
+def assigned_partitions(p: Pipeline) -> set[int]:
+    """The contact-inputs partitions this worker's consumer owns (empty without one)."""
+    name = p.settings.topics.contact_inputs
+    try:
+        return {tp.partition for tp in p.app.consumer.assignment() if tp.topic == name}
+    except Exception:  # noqa: BLE001 - no consumer (agent tests) or a rebalance in progress
+        return set()
 
 
 def register(p: Pipeline) -> None:

@@ -21,6 +21,7 @@ class DeadlineIndex:
     _current: dict[str, int] = field(default_factory=dict)
     _sla_kinds: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _open_slas: Counter[str] = field(default_factory=Counter)
+    keys: int = 0  # keys of the partition in the table (scheduled or not), for /metrics
 
     def schedule(self, key: str, deadline: int | None, sla_kinds: tuple[str, ...] = ()) -> None:
         self._track_slas(key, sla_kinds if deadline is not None else ())
