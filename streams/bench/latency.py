@@ -8,11 +8,12 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from streams.bench import probes
-from streams.bench.stack import Stack, WorkerProcess, repo_root, wait_until
+from streams.bench.stack import Stack, WorkerProcess, repo_root, scrape, wait_until
 from streams.codecs import SerializationError, codec_for
 from streams.config import Settings, to_env
 from streams.shell.worker import ensure_topics
@@ -61,6 +62,41 @@ class Watch:
             # a fetch that timed out on a busy broker may still be backing off: not our result
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await self._consumer.stop()
+
+
+BACKLOG_CAP_S = 1800.0  # the longest a run waits for the worker to work off its backlog
+
+
+def backlog(worker: WorkerProcess) -> float | None:
+    """Messages the worker has yet to read on the topics its agents consume (None: no
+    answer from /metrics)."""
+    got = scrape(worker.metrics_url)
+    if not got:
+        return None
+    return sum(v for k, v in got.items() if k.startswith("qualstream_consumer_lag_messages{"))
+
+
+async def wait_behind_backlog(done: Callable[[], bool], worker: WorkerProcess, quiet_s: float,
+                              what: str, idle_backlog: float) -> None:
+    """Wait for ``done`` as long as the worker still works off a backlog, then ``quiet_s``
+    more; give up (TimeoutError) after that or after ``BACKLOG_CAP_S``.
+
+    An output of the probes queues behind every input sent before it: when the worker cannot
+    keep up with the background traffic, a fixed wait ends before it arrives and the figure
+    is lost (SLA outputs need two passes through the queue: the assignment, then the tick
+    that fires the clock). ``idle_backlog`` is the lag that counts as none (timer ticks).
+    """
+    started = time.monotonic()
+    quiet_since = started
+    while not done():
+        worker.check_alive()
+        now = time.monotonic()
+        lag = backlog(worker)
+        if lag is None or lag > idle_backlog:
+            quiet_since = now
+        if now - quiet_since > quiet_s or now - started > BACKLOG_CAP_S:
+            raise TimeoutError(f"{what}: not within {now - started:.0f}s (backlog {lag})")
+        await asyncio.sleep(1.0)
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -165,9 +201,10 @@ async def route_and_timers(stack: Stack, probes_n: int, background_rate: float =
             return {v["caused_by"]: at for _, v, at in watches["assignments"].seen
                     if v.get("caused_by") in sent_ms}
 
+        idle = 4.0 * settings.partitions  # a few timer ticks per partition
         with contextlib.suppress(TimeoutError):
-            await wait_until(lambda: len(routed()) == len(sent_ms), 120, "probe assignments",
-                             check=worker.check_alive)
+            await wait_behind_backlog(lambda: len(routed()) == len(sent_ms), worker, 60,
+                                      "probe assignments", idle)
         arrived, gave_up = routed(), int(time.time() * 1000)
         # a probe still unassigned when we stopped waiting counts with the time waited so far
         route_ms = [float(arrived.get(e, gave_up) - sent_ms[e]) for e in sent_ms]
@@ -182,9 +219,9 @@ async def route_and_timers(stack: Stack, probes_n: int, background_rate: float =
                     if k in wanted and v.get("trigger") == "decay"}
 
         with contextlib.suppress(TimeoutError):
-            await wait_until(lambda: breached() == wanted and decayed() == wanted,
-                             6 * (half_life_s + first_touch_s) + 60, "probe timers",
-                             check=worker.check_alive)
+            await wait_behind_backlog(lambda: breached() == wanted and decayed() == wanted,
+                                      worker, 6 * (half_life_s + first_touch_s) + 60,
+                                      "probe timers", idle)
         sla = [float(at - v["occurred_at"]) for k, v, at in watches["sla"].seen
                if k in wanted and v.get("status") in ("warning", "breached")]
         decay = [float(at - v["occurred_at"]) for k, v, at in watches["events"].seen
