@@ -15,7 +15,7 @@ from streams.core.contact_state import (
     is_engaged,
     total_at,
 )
-from streams.core.decay import advance, observe
+from streams.core.decay import advance, advance_pairs, observe_pairs
 from streams.core.down_crossing import next_down_crossing
 from streams.core.effects import (
     AccountLinked,
@@ -108,19 +108,47 @@ def _with_domain(state: ContactState, domain: str | None) -> ContactState:
     return replace(state, email_domain=domain, account=account)
 
 
+Marks = tuple[tuple[str, int], ...]
+
+
+def _marked(marks: Marks, stream: str, offset: int) -> Marks | None:
+    """The stream-sorted watermarks with ``stream`` at ``offset``; None when ``offset`` is at
+    or below the stream's watermark (a re-delivery)."""
+    for i, (name, mark) in enumerate(marks):
+        if name == stream:
+            if offset <= mark:
+                return None
+            return (*marks[:i], (stream, offset), *marks[i + 1:])
+        if name > stream:
+            return (*marks[:i], (stream, offset), *marks[i:])
+    return (*marks, (stream, offset))
+
+
+def _counted(counts: tuple[tuple[str, int], ...], key: str) -> tuple[tuple[str, int], ...]:
+    """Name-sorted (signal, count) pairs with one more ``key``."""
+    for i, (name, count) in enumerate(counts):
+        if name == key:
+            return (*counts[:i], (key, count + 1), *counts[i + 1:])
+        if name > key:
+            return (*counts[:i], (key, 1), *counts[i:])
+    return (*counts, (key, 1))
+
+
 def _absorb_signal(state: ContactState, sig: SignalObserved, model: ScoringModel,
                    watermarks: tuple[tuple[str, int], ...],
                    recent: tuple[str, ...]) -> ContactState:
     """The state after signal ``sig``, built once (the hot path: no chain of copies)."""
     rule = model.signal(sig.signal)
-    values, ref = state.values, max(state.ref_ms, sig.occurred_at)
-    counts = state.counts
+    counts = state.signal_counts
     if rule is not None:
-        values, ref = observe(values, state.ref_ms, sig.signal, rule.points, sig.occurred_at,
-                              half_life_of(model))
-        counts[sig.signal] = counts.get(sig.signal, 0) + 1
+        values, ref = observe_pairs(state.signal_values, state.ref_ms, sig.signal, rule.points,
+                                    sig.occurred_at, model.signal_half_lives,
+                                    model.half_life_set)
+        counts = _counted(counts, sig.signal)
     else:
-        values = advance(values, state.ref_ms, ref, half_life_of(model))
+        ref = max(state.ref_ms, sig.occurred_at)
+        values = advance_pairs(state.signal_values, state.ref_ms, ref, model.signal_half_lives,
+                               model.half_life_set)
     touch = Touch(sig.event_id, sig.signal, sig.source, sig.channel, sig.occurred_at)
     first, last = state.first_touch, state.last_touch
     at = (sig.occurred_at, sig.event_id)
@@ -140,8 +168,8 @@ def _absorb_signal(state: ContactState, sig: SignalObserved, model: ScoringModel
         profile=state.profile,
         account=account,
         ref_ms=ref,
-        signal_values=tuple(sorted(values.items())),
-        signal_counts=tuple(sorted(counts.items())),
+        signal_values=values,
+        signal_counts=counts,
         first_touch=touch if first is None or at < (first.occurred_at, first.event_id)
         else first,
         last_touch=touch if last is None or at > (last.occurred_at, last.event_id) else last,
@@ -194,14 +222,11 @@ def apply(
     payload = inp.payload
     base = state if state is not None else ContactState(contact_id=inp.contact_id)
     marks = base.watermarks
-    if inp.origin is not None:
-        stream, offset = inp.origin.stream, inp.origin.offset
-        mark = base.watermark(stream)
-        if mark is not None and offset <= mark:
+    origin = inp.origin
+    if origin is not None:
+        marks = _marked(marks, origin.stream, origin.offset)
+        if marks is None:
             return state, []
-        by_stream = dict(marks)
-        by_stream[stream] = offset
-        marks = tuple(sorted(by_stream.items()))
     if isinstance(payload, ContactErased):
         domain = state.email_domain if state is not None else None
         return None, [ContactForgotten(inp.contact_id, domain, payload.event_id)]

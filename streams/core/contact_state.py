@@ -6,12 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
-from streams.core.decay import advance
+from streams.core.decay import advance, advance_pairs
 from streams.core.effects import Touch
 from streams.core.events import AccountProfiled, ContactProfiled
 from streams.core.fit import FitAssessment, assess_fit
 from streams.core.model import ScoringModel
-from streams.core.scoring import IntentScore, intent_score, intent_value, total_score
+from streams.core.scoring import IntentScore, intent_of_pairs, intent_score, total_score
 from streams.core.thresholds import NEW
 
 RECENT_EVENT_IDS = 64  # duplicates within the last 64 applied payloads are recognised
@@ -108,9 +108,9 @@ def fit_of(state: ContactState, model: ScoringModel) -> FitAssessment:
 
 def is_engaged(state: ContactState, model: ScoringModel) -> bool:
     """True once the contact has shown a signal worth positive points (a delivery is not)."""
+    engaging = model.engaging_signals
     for name, count in state.signal_counts:
-        rule = model.signal(name)
-        if count > 0 and rule is not None and rule.points > 0:
+        if count > 0 and name in engaging:
             return True
     return False
 
@@ -124,15 +124,16 @@ def intent_at(state: ContactState, at_ms: int, model: ScoringModel) -> IntentSco
 def intent_value_at(state: ContactState, at_ms: int, model: ScoringModel) -> float:
     """``intent_at(state, at_ms, model).intent`` without the breakdown (the hot path)."""
     if at_ms <= state.ref_ms:
-        return intent_value(state.values, model)
-    return intent_value(advance(state.values, state.ref_ms, at_ms, half_life_of(model)), model)
+        return intent_of_pairs(state.signal_values, model)
+    return intent_of_pairs(advance_pairs(state.signal_values, state.ref_ms, at_ms,
+                                         model.signal_half_lives, model.half_life_set), model)
 
 
 def total_at(state: ContactState, model: ScoringModel) -> tuple[FitAssessment, float]:
     """``(evaluate(state, model).fit, evaluate(state, model).total)`` at the reference time,
     without the intent breakdown (which only an explanation needs)."""
     fit = fit_of(state, model)
-    return fit, total_score(fit.score, intent_value(state.values, model), model)
+    return fit, total_score(fit.score, intent_of_pairs(state.signal_values, model), model)
 
 
 def evaluate(state: ContactState, model: ScoringModel, at_ms: int | None = None) -> Evaluation:

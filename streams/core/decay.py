@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 
 def decay_factor(elapsed_ms: float, half_life_ms: float) -> float:
@@ -61,3 +61,36 @@ def observe(
     moved = advance(values, ref_ms, new_ref, half_life_of)
     moved[key] = moved.get(key, 0.0) + contribution(points, at_ms, new_ref, half_life_of(key))
     return moved, new_ref
+
+
+# -- the hot path: sums kept as name-sorted (name, value) pairs, as ``ContactState`` holds them
+
+Pairs = tuple[tuple[str, float], ...]
+
+
+def advance_pairs(pairs: Pairs, from_ms: int, to_ms: int, half_lives: Mapping[str, float],
+                  distinct: Iterable[float], unknown: float = 1.0) -> Pairs:
+    """``advance`` on sorted pairs, returning sorted pairs (the same floats, no dict).
+
+    ``distinct`` holds every value of ``half_lives`` and ``unknown``: one power each."""
+    if to_ms <= from_ms:
+        return pairs
+    elapsed = to_ms - from_ms
+    factors = {half_life: decay_factor(elapsed, half_life) for half_life in distinct}
+    get = half_lives.get
+    return tuple([(key, value * factors[get(key, unknown)]) for key, value in pairs])
+
+
+def observe_pairs(pairs: Pairs, ref_ms: int, key: str, points: float, at_ms: int,
+                  half_lives: Mapping[str, float], distinct: Iterable[float],
+                  unknown: float = 1.0) -> tuple[Pairs, int]:
+    """``observe`` on sorted pairs: ``(sorted pairs, new reference time)``, the same floats."""
+    new_ref = ref_ms if ref_ms >= at_ms else at_ms
+    moved = advance_pairs(pairs, ref_ms, new_ref, half_lives, distinct, unknown)
+    added = contribution(points, at_ms, new_ref, half_lives.get(key, unknown))
+    for i, (name, value) in enumerate(moved):
+        if name == key:
+            return (*moved[:i], (key, value + added), *moved[i + 1:]), new_ref
+        if name > key:
+            return (*moved[:i], (key, 0.0 + added), *moved[i:]), new_ref
+    return (*moved, (key, 0.0 + added)), new_ref

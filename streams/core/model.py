@@ -108,11 +108,16 @@ class ScoringModel:
     signal_clamps: Mapping[str, tuple[float, bool, str]] = field(init=False, repr=False,
                                                                  compare=False)
     segment_thresholds: Mapping[str, Thresholds] = field(init=False, repr=False, compare=False)
+    # the distinct half-lives of the signals, and 1.0 (an unscored signal's): one power each
+    half_life_set: tuple[float, ...] = field(init=False, repr=False, compare=False)
+    # the signals whose occurrence makes a contact engaged (positive points)
+    engaging_signals: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         half_lives = {name: self.half_life_ms(rule.category)
                       for name, rule in self.signals.items()}
         object.__setattr__(self, "signal_half_lives", MappingProxyType(half_lives))
+        object.__setattr__(self, "half_life_set", tuple(sorted({*half_lives.values(), 1.0})))
         clamps = {name: (rule.cap, rule.negative, rule.category)
                   for name, rule in self.signals.items()}
         object.__setattr__(self, "signal_clamps", MappingProxyType(clamps))
@@ -121,6 +126,8 @@ class ScoringModel:
             bands.setdefault(band.name, band.thresholds)  # the first band of a name, as ever
         object.__setattr__(self, "segment_thresholds", MappingProxyType(bands))
         object.__setattr__(self, "fit_memo", {})
+        object.__setattr__(self, "engaging_signals",
+                           frozenset(n for n, rule in self.signals.items() if rule.points > 0))
 
     @property
     def known_signals(self) -> frozenset[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from streams.core.effects import Reason
@@ -46,6 +46,23 @@ def intent_value(values: Mapping[str, float], model: ScoringModel) -> float:
     """``intent_score(values, model).intent`` without the breakdown (the hot path)."""
     capped = capped_contributions(values, model)
     raw = sum([capped[name] for name in sorted(capped)])  # fixed summation order
+    return min(INTENT_MAX, max(INTENT_MIN, raw))
+
+
+def intent_of_pairs(pairs: Iterable[tuple[str, float]], model: ScoringModel) -> float:
+    """``intent_value`` of name-sorted (signal, value) pairs (``ContactState.signal_values``):
+    the same floats summed in the same order, without building dicts (the hot path)."""
+    clamps = model.signal_clamps
+    points: list[float] = []
+    for name, value in pairs:
+        entry = clamps.get(name)
+        if entry is not None:
+            cap = entry[0]
+            if entry[1]:  # negative: cap is a floor
+                points.append(cap if cap > value else value)
+            else:
+                points.append(cap if cap < value else value)
+    raw = sum(points)  # name order, as intent_value's sorted(capped)
     return min(INTENT_MAX, max(INTENT_MIN, raw))
 
 

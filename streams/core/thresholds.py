@@ -85,47 +85,48 @@ def decide_stage(
     ``enrichment``: the input brought firmographics (ContactProfiled / AccountProfiled).
     """
 
-    def stay(hold: int | None = hold_until) -> StageDecision:
-        return StageDecision(current, None, None, hold)
-
-    def move(stage: str, trigger: str, threshold: float | None = None,
-             hold: int | None = None) -> StageDecision:
-        if stage == current:
-            return stay(hold)
-        return StageDecision(stage, trigger, threshold, hold)
-
+    # (no inner helpers: this runs once per input, and building closures costs more than it)
     if current in STICKY:
-        return stay()
+        return StageDecision(current, None, None, hold_until)
     if fit.exclusion is not None:
-        return move(EXCLUDED, EXCLUSION)
+        return _move(current, EXCLUDED, EXCLUSION)
     if not has_signals:
-        return move(NEW, ENRICHMENT)
+        return _move(current, NEW, ENRICHMENT)
     if fit.review_reasons:
-        return move(REVIEW, REVIEW_TRIGGER)
+        return _move(current, REVIEW, REVIEW_TRIGGER)
 
     band = model.thresholds(fit.segment)
-    eligible = model.is_sales_grade(fit.grade)
-    instant = eligible and signal_at is not None and model.is_instant(signal)
+    eligible = fit.grade in model.sales_grades
+    instant = eligible and signal_at is not None and signal in model.instant_triggers
     held = hold_until
     if instant and signal_at is not None:
         held = max(hold_until or signal_at, signal_at + model.instant_hold_ms)
 
     if current == SALES_READY:
         if not eligible:
-            return move(NURTURE, ENRICHMENT if enrichment else THRESHOLD)
+            return _move(current, NURTURE, ENRICHMENT if enrichment else THRESHOLD)
         if total < band.exit and (held is None or now_ms >= held):
             trigger = THRESHOLD if signal else ENRICHMENT if enrichment else DECAY
-            return move(NURTURE, trigger, band.exit)
-        return stay(held)
+            return _move(current, NURTURE, trigger, band.exit)
+        return StageDecision(current, None, None, held)
 
     if eligible:
         if instant:
-            return move(SALES_READY, INSTANT, None, held)
+            return _move(current, SALES_READY, INSTANT, None, held)
         if total >= band.enter:
-            return move(SALES_READY, ENRICHMENT if enrichment else THRESHOLD, band.enter)
-        if model.is_requalification(signal) and current in (NURTURE, RECYCLED) \
+            return _move(current, SALES_READY, ENRICHMENT if enrichment else THRESHOLD,
+                         band.enter)
+        if signal in model.requalification_triggers and current in (NURTURE, RECYCLED) \
                 and total >= band.exit:
-            return move(SALES_READY, REQUALIFIED, band.exit)
+            return _move(current, SALES_READY, REQUALIFIED, band.exit)
     if current in (NURTURE, RECYCLED):
-        return stay(None)
-    return move(NURTURE, ENRICHMENT if current in (REVIEW, EXCLUDED) else ENGAGED)
+        return StageDecision(current, None, None, None)
+    return _move(current, NURTURE, ENRICHMENT if current in (REVIEW, EXCLUDED) else ENGAGED)
+
+
+def _move(current: str, stage: str, trigger: str, threshold: float | None = None,
+          hold: int | None = None) -> StageDecision:
+    """A move to ``stage``; staying in ``current`` (with ``hold``) when it is already there."""
+    if stage == current:
+        return StageDecision(current, None, None, hold)
+    return StageDecision(stage, trigger, threshold, hold)
