@@ -99,13 +99,15 @@ def _newer(new: ContactProfiled | AccountProfiled,
     return old is None or (new.occurred_at, new.event_id) > (old.occurred_at, old.event_id)
 
 
-def _with_domain(state: ContactState, domain: str | None) -> ContactState:
-    if domain is None or domain == state.email_domain:
-        return state
-    account = state.account
+def _moved_to(domain: str | None, email_domain: str | None,
+              account: AccountProfiled | None) -> tuple[str | None, AccountProfiled | None]:
+    """``(email_domain, account)`` once the contact's company domain is ``domain`` (None: no
+    change): the old firmographics no longer apply when the contact moved company."""
+    if domain is None or domain == email_domain:
+        return email_domain, account
     if account is not None and account.domain.lower() != domain:
-        account = None  # the contact moved company: the old firmographics no longer apply
-    return replace(state, email_domain=domain, account=account)
+        account = None
+    return domain, account
 
 
 Marks = tuple[tuple[str, int], ...]
@@ -153,12 +155,9 @@ def _absorb_signal(state: ContactState, sig: SignalObserved, model: ScoringModel
     first, last = state.first_touch, state.last_touch
     at = (sig.occurred_at, sig.event_id)
     email_domain, account = state.email_domain, state.account
-    if email_domain is None:  # as _with_domain
-        domain = _company_domain(sig.email_domain, model)
-        if domain is not None:
-            email_domain = domain
-            if account is not None and account.domain.lower() != domain:
-                account = None  # the contact moved company
+    if email_domain is None:  # a signal's domain only fills a missing one
+        email_domain, account = _moved_to(_company_domain(sig.email_domain, model), None,
+                                          account)
     # every field of ContactState (test_core_contact_build checks none is forgotten)
     return ContactState(
         contact_id=state.contact_id,
@@ -186,24 +185,46 @@ def _absorb_signal(state: ContactState, sig: SignalObserved, model: ScoringModel
     )
 
 
-def _absorb(state: ContactState, payload: ContactProfiled | AccountProfiled,
-            model: ScoringModel) -> ContactState:
+def _absorb(state: ContactState, payload: ContactProfiled | AccountProfiled, model: ScoringModel,
+            watermarks: tuple[tuple[str, int], ...], recent: tuple[str, ...]) -> ContactState:
+    """The state after firmographics ``payload`` (the latest profile or account wins), built
+    once like ``_absorb_signal``."""
     ref = max(state.ref_ms, payload.occurred_at)
-    state = replace(
-        state,
-        ref_ms=ref,
-        signal_values=tuple(sorted(
-            advance(state.values, state.ref_ms, ref, half_life_of(model)).items())),
-    )
+    profile, account = state.profile, state.account
+    account_id, email_domain = state.account_id, state.email_domain
     if isinstance(payload, ContactProfiled):
-        if not _newer(payload, state.profile):
-            return state
-        state = replace(state, profile=payload,
-                        account_id=payload.account_id or state.account_id)
-        return _with_domain(state, _company_domain(payload.email_domain, model))
-    if not _newer(payload, state.account):
-        return state
-    return replace(state, account=payload, account_id=payload.account_id)
+        if _newer(payload, profile):
+            profile = payload
+            account_id = payload.account_id or account_id
+            email_domain, account = _moved_to(_company_domain(payload.email_domain, model),
+                                              email_domain, account)
+    elif _newer(payload, account):
+        account, account_id = payload, payload.account_id
+    # every field of ContactState (test_core_contact_build checks none is forgotten)
+    return ContactState(
+        contact_id=state.contact_id,
+        stage=state.stage,
+        email_domain=email_domain,
+        account_id=account_id,
+        profile=profile,
+        account=account,
+        ref_ms=ref,
+        signal_values=advance_pairs(state.signal_values, state.ref_ms, ref,
+                                    model.signal_half_lives, model.half_life_set),
+        signal_counts=state.signal_counts,
+        first_touch=state.first_touch,
+        last_touch=state.last_touch,
+        recent_event_ids=recent,
+        watermarks=watermarks,
+        events_applied=state.events_applied + 1,
+        hold_until=state.hold_until,
+        stage_since=state.stage_since,
+        last_event_id=payload.event_id,
+        updated_at=payload.occurred_at,
+        account_score=state.account_score,
+        committee_size=state.committee_size,
+        account_stage=state.account_stage,
+    )
 
 
 def _reasons(ev: Evaluation, state: ContactState, model: ScoringModel) -> tuple[Reason, ...]:
@@ -224,9 +245,10 @@ def apply(
     marks = base.watermarks
     origin = inp.origin
     if origin is not None:
-        marks = _marked(marks, origin.stream, origin.offset)
-        if marks is None:
+        marked = _marked(marks, origin.stream, origin.offset)
+        if marked is None:
             return state, []
+        marks = marked
     if isinstance(payload, ContactErased):
         domain = state.email_domain if state is not None else None
         return None, [ContactForgotten(inp.contact_id, domain, payload.event_id)]
@@ -242,14 +264,7 @@ def apply(
     if isinstance(payload, SignalObserved):
         new = _absorb_signal(base, payload, model, marks, recent)
     else:
-        new = _absorb(replace(base, watermarks=marks), payload, model)
-        new = replace(
-            new,
-            recent_event_ids=recent,
-            events_applied=new.events_applied + 1,
-            last_event_id=payload.event_id,
-            updated_at=payload.occurred_at,
-        )
+        new = _absorb(base, payload, model, marks, recent)
     effects: list[ContactEffect] = []
     if new.email_domain is not None and new.email_domain != base.email_domain:
         effects.append(AccountLinked(new.contact_id, new.email_domain, base.email_domain,
