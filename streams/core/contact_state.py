@@ -9,7 +9,7 @@ from typing import cast
 from streams.core.decay import advance, advance_pairs
 from streams.core.effects import Touch
 from streams.core.events import AccountProfiled, ContactProfiled
-from streams.core.fit import FitAssessment, assess_fit
+from streams.core.fit import FitAssessment, assess_fit, profile_fit_facts
 from streams.core.model import ScoringModel
 from streams.core.scoring import IntentScore, intent_of_pairs, intent_score, total_score
 from streams.core.thresholds import NEW
@@ -86,23 +86,25 @@ FIT_MEMO_LIMIT = 100_000  # fit assessments remembered per model (cleared when f
 
 
 def fit_of(state: ContactState, model: ScoringModel) -> FitAssessment:
-    """The contact's fit, memoised per model on (profile, account, domain): it depends on
-    nothing else, and assessing it is a large share of every event's cost. The same profile
-    and account objects are found by identity first (hashing them costs more than the rest):
-    an entry holds its objects, so their ids cannot be reused while it is kept."""
-    profile, account, domain = state.profile, state.account, state.email_domain
+    """The contact's fit, memoised per model on (the profile's fit facts, account, domain): it
+    depends on nothing else, and assessing it is a large share of an event's cost. Contacts
+    share those facts (persona, seniority, country) far more often than profiles. The same
+    account object is found by identity first (hashing it costs more than the rest): an entry
+    holds its object, so its id cannot be reused while it is kept."""
+    account, domain = state.account, state.email_domain
+    facts = profile_fit_facts(state.profile)
     memo = model.fit_memo
-    by_id = (id(profile), id(account), domain)
-    known = cast("tuple[object, object, FitAssessment] | None", memo.get(by_id))
-    if known is not None and known[0] is profile and known[1] is account:
-        return known[2]
+    by_id = (facts, id(account), domain)
+    known = cast("tuple[object, FitAssessment] | None", memo.get(by_id))
+    if known is not None and known[0] is account:
+        return known[1]
     if len(memo) >= 2 * FIT_MEMO_LIMIT:  # up to two entries per assessment
         memo.clear()
-    key = (profile, account, domain)
+    key = (facts, account, domain)
     fit = cast("FitAssessment | None", memo.get(key))
     if fit is None:
-        fit = memo[key] = assess_fit(profile, account, domain, model)
-    memo[by_id] = (profile, account, fit)
+        fit = memo[key] = assess_fit(state.profile, account, domain, model)
+    memo[by_id] = (account, fit)
     return fit
 
 

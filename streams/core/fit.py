@@ -33,6 +33,14 @@ class FitAssessment:
     failed_must_haves: tuple[str, ...] = ()  # e.g. ("min_employees",): forces grade D
 
 
+def profile_fit_facts(profile: ContactProfiled | None) -> tuple[str | None, ...] | None:
+    """The only fields of a profile that ``assess_fit`` reads (a memo key: contacts with the
+    same facts, account and domain have the same fit). Keep in step with this module."""
+    if profile is None:
+        return None
+    return (profile.persona, profile.seniority, profile.country)
+
+
 def _lower(value: str | None) -> str | None:
     return value.strip().lower() if value else None
 

@@ -116,11 +116,12 @@ class ScoringModel:
     def __post_init__(self) -> None:
         half_lives = {name: self.half_life_ms(rule.category)
                       for name, rule in self.signals.items()}
-        object.__setattr__(self, "signal_half_lives", MappingProxyType(half_lives))
+        # plain dicts, read-only by their type: a mappingproxy's lookups cost more (hot path)
+        object.__setattr__(self, "signal_half_lives", half_lives)
         object.__setattr__(self, "half_life_set", tuple(sorted({*half_lives.values(), 1.0})))
         clamps = {name: (rule.cap, rule.negative, rule.category)
                   for name, rule in self.signals.items()}
-        object.__setattr__(self, "signal_clamps", MappingProxyType(clamps))
+        object.__setattr__(self, "signal_clamps", clamps)
         bands: dict[str, Thresholds] = {}
         for band in self.segments:
             bands.setdefault(band.name, band.thresholds)  # the first band of a name, as ever

@@ -52,16 +52,10 @@ def intent_value(values: Mapping[str, float], model: ScoringModel) -> float:
 def intent_of_pairs(pairs: Iterable[tuple[str, float]], model: ScoringModel) -> float:
     """``intent_value`` of name-sorted (signal, value) pairs (``ContactState.signal_values``):
     the same floats summed in the same order, without building dicts (the hot path)."""
-    clamps = model.signal_clamps
-    points: list[float] = []
-    for name, value in pairs:
-        entry = clamps.get(name)
-        if entry is not None:
-            cap = entry[0]
-            if entry[1]:  # negative: cap is a floor
-                points.append(cap if cap > value else value)
-            else:
-                points.append(cap if cap < value else value)
+    get = model.signal_clamps.get
+    points = [(cap if cap > value else value) if negative else (cap if cap < value else value)
+              for name, value in pairs if (entry := get(name)) is not None
+              for cap, negative, _ in (entry,)]
     raw = sum(points)  # name order, as intent_value's sorted(capped)
     return min(INTENT_MAX, max(INTENT_MIN, raw))
 

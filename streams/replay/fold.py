@@ -76,7 +76,7 @@ class ModelFold:
         """Fold one record of input topic ``topic`` (base name, e.g. ``events.web``)."""
         out = self.outcome
         out.events += 1
-        if isinstance(value, bytes | bytearray):
+        if isinstance(value, (bytes, bytearray)):  # noqa: UP038 - a constant, not a new union
             out.skipped["undecodable"] += 1
             return
         try:

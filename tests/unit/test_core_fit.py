@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 from streams.core.events import AccountProfiled, ContactProfiled
-from streams.core.fit import assess_fit
+from streams.core.fit import assess_fit, profile_fit_facts
 from streams.core.model import parse_model
 
 MODEL = parse_model(
@@ -79,3 +79,18 @@ def test_review_reasons() -> None:
     # the region can come from the country map, or from the contact's country
     assert assess_fit(PROFILE, replace(ACCOUNT, country=None), "acme.com",
                       MODEL).review_reasons == ()
+
+
+def test_fit_reads_only_the_profile_facts_its_memo_is_keyed_on() -> None:
+    """``fit_of`` memoises on ``profile_fit_facts``: every other profile field is irrelevant."""
+    others = {"event_id": "p2", "occurred_at": 2, "email_domain": "other.com",
+              "account_id": "acc-2", "title": "Student", "department": "student"}
+    assert set(others) | {"persona", "seniority", "country"} == {
+        f.name for f in fields(ContactProfiled)}
+    for account in (ACCOUNT, None):
+        for profile in (PROFILE, replace(PROFILE, seniority="student", country="RU"),
+                        replace(PROFILE, persona=None, country=None)):
+            expected = assess_fit(profile, account, "acme.com", MODEL)
+            changed = replace(profile, **others)  # type: ignore[arg-type]
+            assert profile_fit_facts(changed) == profile_fit_facts(profile)
+            assert assess_fit(changed, account, "acme.com", MODEL) == expected
