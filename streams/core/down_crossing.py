@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from streams.core.contact_state import ContactState, fit_of, half_life_of, intent_value_at
-from streams.core.decay import advance
+from streams.core.contact_state import ContactState, fit_of, intent_value_at
+from streams.core.decay import advance_pairs
 from streams.core.model import ScoringModel
 from streams.core.scoring import (
     INTENT_MAX,
     INTENT_MIN,
     NEGLIGIBLE,
-    capped_contributions,
     total_score,
 )
 from streams.core.thresholds import SALES_READY
@@ -82,10 +81,24 @@ def may_cross_by(state: ContactState, until_ms: int, model: ScoringModel) -> boo
     start = max(state.ref_ms, state.hold_until or state.ref_ms)
     if until_ms < start:
         return False
-    at_ref = capped_contributions(state.values, model)
-    at_end = capped_contributions(advance(state.values, state.ref_ms, until_ms,
-                                          half_life_of(model)), model)
-    lowest = sum(min(points, at_end[name]) for name, points in sorted(at_ref.items()))
+    values = state.signal_values  # sorted by name, as the sum below needs
+    at_end = advance_pairs(values, state.ref_ms, until_ms, model.signal_half_lives,
+                           model.half_life_set)
+    get = model.signal_clamps.get
+    lows: list[float] = []
+    for (name, start_value), (_, end_value) in zip(values, at_end, strict=True):
+        entry = get(name)
+        if entry is None:
+            continue
+        cap, negative = entry[0], entry[1]
+        if negative:  # as capped_contributions
+            at_start = cap if cap > start_value else start_value
+            at_until = cap if cap > end_value else end_value
+        else:
+            at_start = cap if cap < start_value else start_value
+            at_until = cap if cap < end_value else end_value
+        lows.append(min(at_start, at_until))
+    lowest = sum(lows)
     intent = min(INTENT_MAX, max(INTENT_MIN, lowest))
     fit = fit_of(state, model)
     return total_score(fit.score, intent, model) < model.thresholds(fit.segment).exit
