@@ -43,6 +43,7 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
         "table_standby_replicas": settings.standby_replicas,
         "topic_allow_declare": True,
         "producer_acks": -1,
+        "producer_linger": settings.producer_linger_ms / 1000,  # seconds
     }
     credentials = faust_credentials(settings.kafka_security)
     if credentials is not None:  # TLS (and SASL) for every client Faust makes
