@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from streams.core.account import (
     AccountContextShared,
@@ -17,9 +17,10 @@ from streams.core.events import AccountContextUpdated, ContactInput, Origin
 from streams.core.lead_routing import account_route_request
 from streams.shell.account_state import state_from_record, state_to_record
 from streams.shell.agent_loop import run_agent
-from streams.shell.contact_sales import to_router
+from streams.shell.contact_sales import router_value
 from streams.shell.ingest_agent import ACCOUNT_INPUTS, CONTACT_INPUTS
 from streams.shell.records import (
+    ROUTING_KEY,
     account_event_record,
     account_input_from_record,
     account_state_record,
@@ -45,34 +46,48 @@ async def process(p: Pipeline, event: EventT) -> None:
     stored = table.get(key)
     state: AccountState | None = state_from_record(stored) if stored else None
     new_state, effects = apply_account(state, inp, p.model)
+    box = p.outboxes["account"]
     if state is not None and new_state is state:
         p.metrics.duplicates.labels("account").inc()
+        if stored.get("xo") == msg.offset:
+            # Replaying the last input this key applied: send its outbox (the sends the
+            # broker may not have acknowledged before a crash) and snapshot again.
+            await box.resend(p, key, stored.get("x"))
+            await _publish(p, state, state)
         return
-    acks: list[Any] = []
     for effect in effects:
         # The origin of what we send is this message: each member sees this partition's
         # offsets in order, so its watermark skips a re-send after a crash.
         if isinstance(effect, FirmographicsShared):
             for contact_id in effect.contact_ids:
-                acks.append(await _to_contact(p, ContactInput(contact_id, effect.facts, here)))
+                await _to_contact(p, key, ContactInput(contact_id, effect.facts, here))
         elif isinstance(effect, AccountContextShared):
             context = AccountContextUpdated(effect.event_id, effect.occurred_at,
                                             effect.account_score, effect.committee_size,
                                             effect.account_stage)
             for contact_id in effect.contact_ids:
-                acks.append(await _to_contact(p, ContactInput(contact_id, context, here)))
+                await _to_contact(p, key, ContactInput(contact_id, context, here))
         elif isinstance(effect, AccountStageChanged):
-            acks.append(await p.topics["qualification_events"].send(
-                key=(effect.account_id or effect.domain).encode(),
-                value=p.codec.encode("qualification.events",
-                                     account_event_record(effect))))
+            await box.send(p, key, "qualification_events", effect.account_id or effect.domain,
+                           p.codec.encode("qualification.events",
+                                          account_event_record(effect)))
             p.metrics.transitions.labels(effect.to_stage, effect.direction, effect.trigger).inc()
             request = account_route_request(new_state, effect, p.model)
             if request is not None:
-                acks.append(await to_router(p, request))
-    for ack in acks:
-        await ack
-    table[key] = state_to_record(new_state)
+                await box.send(p, key, "routing", ROUTING_KEY, router_value(p, request))
+    # Not awaited: the row carries what the broker has not acknowledged yet, with the offset
+    # of the input it last applied (see streams/shell/outbox.py).
+    record = state_to_record(new_state)
+    record["xo"] = msg.offset
+    outbox = await box.pending(p, key)
+    if outbox:
+        record["x"] = outbox
+    table[key] = record
+    await _publish(p, state, new_state)
+
+
+async def _publish(p: Pipeline, state: AccountState | None, new_state: AccountState) -> None:
+    """Send the account's latest state (latest wins, not awaited)."""
     snap = account_snapshot(new_state, p.model)
     if state is not None:
         before = account_snapshot(state, p.model).account_id
@@ -85,10 +100,10 @@ async def process(p: Pipeline, event: EventT) -> None:
         value=p.codec.encode("qualification.accounts", account_state_record(snap)))
 
 
-async def _to_contact(p: Pipeline, inp: ContactInput) -> Any:
-    return await p.topics["contact_inputs"].send(
-        key=inp.contact_id.encode(),
-        value=p.codec.encode(CONTACT_INPUTS, contact_input_record(inp)))
+async def _to_contact(p: Pipeline, owner: str, inp: ContactInput) -> None:
+    await p.outboxes["account"].send(
+        p, owner, "contact_inputs", inp.contact_id,
+        p.codec.encode(CONTACT_INPUTS, contact_input_record(inp)))
 
 
 def register(p: Pipeline) -> None:

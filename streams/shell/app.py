@@ -18,6 +18,7 @@ from streams.core.model import ScoringModel
 from streams.ingest.normalise import IngestPolicy
 from streams.security import faust_credentials
 from streams.shell.deadline_index import DeadlineIndex
+from streams.shell.outbox import Outbox
 
 log = logging.getLogger("qualstream")
 
@@ -100,6 +101,9 @@ class Pipeline:
     topics: dict[str, TopicT] = field(default_factory=dict)
     tables: dict[str, Any] = field(default_factory=dict)
     _deadlines: dict[int, DeadlineIndex] = field(default_factory=dict)
+    # per agent, sends not yet acknowledged by the broker (see streams/shell/outbox.py)
+    outboxes: dict[str, Outbox] = field(
+        default_factory=lambda: {"contact": Outbox(), "account": Outbox()})
 
     def deadlines(self, partition: int) -> DeadlineIndex:
         """The deadline index of one contact-inputs partition, rebuilt from the table the

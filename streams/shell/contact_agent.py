@@ -30,12 +30,19 @@ from streams.shell.contact_rows import (
     erased_row,
     read_contact,
     read_header,
+    read_outbox,
     tick_mark_row,
 )
-from streams.shell.contact_sales import on_activity, on_assignment, send_sla_effects, to_router
+from streams.shell.contact_sales import (
+    on_activity,
+    on_assignment,
+    router_value,
+    send_sla_effects,
+)
 from streams.shell.deadline_index import DeadlineIndex
 from streams.shell.ingest_agent import ACCOUNT_INPUTS, CONTACT_INPUTS
 from streams.shell.records import (
+    ROUTING_KEY,
     account_input_record,
     contact_input_from_record,
     contact_state_record,
@@ -55,7 +62,9 @@ async def _deliver(futures: list[Any]) -> None:
     """Wait until the broker has acknowledged these sends.
 
     A transition must be durable before the state that says it happened: otherwise a crash
-    could persist the state (so the replayed input is skipped) and lose the transition.
+    could persist the state (so the replayed input is skipped) and lose the transition. On
+    the hot path (``process``) the row's outbox says it instead, without a round trip per
+    input (see ``streams/shell/outbox.py``); timers and sales inputs still wait here.
     """
     if futures:
         await asyncio.gather(*futures)
@@ -73,52 +82,61 @@ async def _publish_latest(p: Pipeline, state: core.ContactState, here: Origin) -
         value=p.codec.encode("qualification.contacts", contact_state_record(snap)))
     contribution = core.contribution(state)
     if contribution is not None and state.email_domain is not None:
-        await _send_account(p, state.email_domain, contribution, here)
+        await p.topics["account_inputs"].send(
+            key=state.email_domain.encode(),
+            value=_account_value(p, state.email_domain, contribution, here))
 
 
-async def _send_account(p: Pipeline, domain: str, payload: Any, origin: Origin) -> Any:
+def _account_value(p: Pipeline, domain: str, payload: Any, origin: Origin) -> bytes:
     inp = AccountInput(domain=domain, payload=payload, origin=origin)
-    return await p.topics["account_inputs"].send(
-        key=domain.encode(), value=p.codec.encode(ACCOUNT_INPUTS, account_input_record(inp)))
+    return p.codec.encode(ACCOUNT_INPUTS, account_input_record(inp))
 
 
-async def _send_effects(p: Pipeline, effects: list[ContactEffect], occurred_at: int,
+async def _send_effects(p: Pipeline, key: str, effects: list[ContactEffect], occurred_at: int,
                         here: Origin) -> None:
+    """Send the effects through the contact outbox (not awaited); only an erasure's are
+    awaited, as its marker row carries no outbox."""
+    box = p.outboxes["contact"]
     acks: list[Any] = []
     for effect in effects:
         if isinstance(effect, StageChanged):
-            acks.append(await p.topics["qualification_events"].send(
-                key=effect.contact_id.encode(),
-                value=p.codec.encode("qualification.events", qualification_event_record(effect))))
+            await box.send(p, key, "qualification_events", effect.contact_id,
+                           p.codec.encode("qualification.events",
+                                          qualification_event_record(effect)))
             p.metrics.transitions.labels(effect.to_stage, effect.direction, effect.trigger).inc()
             p.metrics.event_to_output.labels("qualification.events").observe(
                 max(0.0, (wall_clock_ms() - effect.occurred_at) / 1000))
         elif isinstance(effect, AccountLinked):
-            acks.append(await _send_account(p, effect.domain, MemberJoined(
-                derive_id("joined", effect.contact_id, effect.domain, effect.caused_by),
-                occurred_at, effect.contact_id), here))
+            await box.send(p, key, "account_inputs", effect.domain, _account_value(
+                p, effect.domain, MemberJoined(
+                    derive_id("joined", effect.contact_id, effect.domain, effect.caused_by),
+                    occurred_at, effect.contact_id), here))
             if effect.previous_domain:
-                acks.append(await _send_account(p, effect.previous_domain, MemberLeft(
-                    derive_id("left", effect.contact_id, effect.previous_domain,
-                              effect.caused_by), occurred_at, effect.contact_id), here))
+                await box.send(p, key, "account_inputs", effect.previous_domain, _account_value(
+                    p, effect.previous_domain, MemberLeft(
+                        derive_id("left", effect.contact_id, effect.previous_domain,
+                                  effect.caused_by), occurred_at, effect.contact_id), here))
         elif isinstance(effect, ContactForgotten):
             if effect.domain:
-                acks.append(await _send_account(p, effect.domain, MemberLeft(
-                    derive_id("left", effect.contact_id, effect.domain, effect.caused_by),
-                    occurred_at, effect.contact_id), here))
+                await box.send(p, key, "account_inputs", effect.domain, _account_value(
+                    p, effect.domain, MemberLeft(
+                        derive_id("left", effect.contact_id, effect.domain, effect.caused_by),
+                        occurred_at, effect.contact_id), here))
             acks.append(await p.topics["qualification_contacts"].send(
                 key=effect.contact_id.encode(), value=None))
     await _deliver(acks)
 
 
-def _save(p: Pipeline, key: str, state: core.ContactState, partition: int, offset: int,
-          slas: SlaState) -> None:
+async def _save(p: Pipeline, key: str, state: core.ContactState, partition: int, offset: int,
+                slas: SlaState) -> None:
     """Write the state with its next deadline (changelogged, so timers survive restarts):
-    the earlier of the score's decay crossing and the SLA clocks."""
+    the earlier of the score's decay crossing and the SLA clocks; and with its outbox, the
+    sends made for it that the broker has not acknowledged yet."""
     deadlines = [d for d in (core.next_down_crossing(state, p.model), sla.next_deadline(slas))
                  if d is not None]
     deadline = min(deadlines) if deadlines else None
-    p.tables["contacts"][key] = contact_row(state, slas, partition, offset, deadline)
+    outbox = await p.outboxes["contact"].pending(p, key)
+    p.tables["contacts"][key] = contact_row(state, slas, partition, offset, deadline, outbox)
     p.deadlines(partition).schedule(key, deadline, tuple(t.kind for t in slas.timers))
 
 
@@ -150,24 +168,28 @@ async def process(p: Pipeline, event: EventT) -> None:
         await _sales_input(p, key, state, slas, inp.payload, msg.partition, msg.offset)
         return
     new_state, effects = core.apply(state, inp, p.model)
+    box = p.outboxes["contact"]
     if state is not None and new_state is state:
         p.metrics.duplicates.labels("contact").inc()
-        if head is not None and head.offset == msg.offset:
-            # Replaying the last input this key applied: its snapshot and contribution may not
-            # have reached the broker before the crash, so send them again (idempotent).
+        if head is not None and head.offset == msg.offset and row is not None:
+            # Replaying the last input this key applied: its outbox, snapshot and contribution
+            # may not have reached the broker before the crash, so send them again
+            # (idempotent; see streams/shell/outbox.py).
+            await box.resend(p, key, read_outbox(row))
             await _publish_latest(p, state, here)
         return
-    await _send_effects(p, effects, inp.payload.occurred_at, here)
+    await _send_effects(p, key, effects, inp.payload.occurred_at, here)
     request = route_request(new_state, inp.payload, effects, p.model) if new_state else None
     if request is not None and not slas.timers:  # one open assignment at a time
-        await (await to_router(p, request))
+        await box.send(p, key, "routing", ROUTING_KEY, router_value(p, request))
     if new_state is None:
         # Keep a marker (no personal data) so a replay of older inputs cannot resurrect it.
+        await box.settle(key)  # the marker carries no outbox
         table[key] = erased_row(msg.partition, msg.offset)
         index.schedule(key, None)
         index.keys += is_new
         return
-    _save(p, key, new_state, msg.partition, msg.offset, slas)
+    await _save(p, key, new_state, msg.partition, msg.offset, slas)
     index.keys += is_new
     if isinstance(inp.payload, AccountContextUpdated):
         return  # context only: no score, snapshot or contribution changed
@@ -193,7 +215,7 @@ async def _tick(p: Pipeline, tick: TimerTick, here: Origin) -> None:
         fired, effects = core.fire_decay(state, tick.occurred_at, p.model)
         new_slas, sla_effects = sla.due(slas, tick.occurred_at)
         if fired is state and new_slas is slas:
-            _save(p, key, state, here.partition, head.offset, slas)  # reschedule
+            await _save(p, key, state, here.partition, head.offset, slas)  # reschedule
             continue
         fired_any = True
         p.metrics.timer_lateness.labels("decay" if fired is not state else "sla").observe(
@@ -202,10 +224,13 @@ async def _tick(p: Pipeline, tick: TimerTick, here: Origin) -> None:
             p.metrics.timers_fired.labels("decay").inc()
         if new_slas is not slas:
             p.metrics.timers_fired.labels("sla").inc()
-        await _send_effects(p, effects, tick.occurred_at, here)
+        await _send_effects(p, key, effects, tick.occurred_at, here)
         new_slas, acks = await send_sla_effects(p, new_slas, sla_effects, fired)
         await _deliver(acks)
-        _save(p, key, fired, here.partition, head.offset, new_slas)
+        # A replayed tick is skipped by its own watermark, so no replay would send an outbox
+        # entry of this tick again: the timer's sends are acknowledged before its row.
+        await p.outboxes["contact"].settle(key)
+        await _save(p, key, fired, here.partition, head.offset, new_slas)
         if fired is state:
             continue
         snap = core.snapshot(fired, p.model)
@@ -227,11 +252,13 @@ async def _sales_input(p: Pipeline, key: str, state: core.ContactState | None, s
     if isinstance(payload, AssignmentStarted):
         new_slas, acks = await on_assignment(p, slas, payload, key)
         await _deliver(acks)
-        _save(p, key, state, partition, offset, new_slas)
+        await p.outboxes["contact"].settle(key)  # no outbox resend on this path's replay
+        await _save(p, key, state, partition, offset, new_slas)
         return
     new_state, new_slas, acks = await on_activity(p, state, slas, payload)
     await _deliver(acks)
-    _save(p, key, new_state, partition, offset, new_slas)
+    await p.outboxes["contact"].settle(key)
+    await _save(p, key, new_state, partition, offset, new_slas)
     if new_state is not state:
         snap = core.snapshot(new_state, p.model)
         await p.topics["qualification_contacts"].send(

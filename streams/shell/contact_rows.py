@@ -5,8 +5,9 @@ is raw), so a million contacts cost bytes, not nested Python objects (~9.6 KB ea
 JSON dicts). The header (version, kind, partition, offset, deadline, the kinds of the running
 SLA clocks) is read without touching the body, so rebuilding the deadline indexes after a
 restart reads only the first bytes of each row. The body is the contact's
-state (``FIELDS``, then the SLA clocks) as a positional JSON array, deflated (raw, no zlib
-header). Positional: field names would cost bytes in every row; a change of ``ContactState``
+state (``FIELDS``, then the SLA clocks, then the outbox when the row has one: the sends
+not yet acknowledged by the broker, see ``streams/shell/outbox.py``) as a positional JSON
+array, deflated (raw, no zlib header). Positional: field names would cost bytes in every row; a change of ``ContactState``
 or of its facts' fields needs a new ``ROW_VERSION`` (the golden-row test says when).
 """
 
@@ -107,8 +108,9 @@ def _ids_in(raw: str | list[str]) -> tuple[str, ...]:
 
 
 def contact_row(state: ContactState, slas: SlaState, partition: int, offset: int,
-                deadline: int | None) -> bytes:
-    """The table value of a live contact: header, then its state and SLA clocks."""
+                deadline: int | None, outbox: list[list[str]] | None = None) -> bytes:
+    """The table value of a live contact: header, then its state, SLA clocks and outbox (a
+    row without one is the same bytes as before the outbox existed)."""
     s = state
     body = [s.contact_id, s.stage, s.email_domain, s.account_id, _facts(s.profile),
             _facts(s.account), s.ref_ms, s.signal_values, s.signal_counts, _touch(s.first_touch),
@@ -116,6 +118,8 @@ def contact_row(state: ContactState, slas: SlaState, partition: int, offset: int
             s.hold_until, s.stage_since, s.last_event_id, s.updated_at, s.account_score,
             s.committee_size, s.account_stage,
             sla_to_record(slas) if slas.timers or slas.finished else None]
+    if outbox:
+        body.append(outbox)
     text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     head = _header(CONTACT, partition, offset, deadline, tuple(t.kind for t in slas.timers))
     return head + zlib.compress(text.encode(), DEFLATE_LEVEL, wbits=-15)
@@ -126,8 +130,7 @@ def read_contact(row: bytes) -> tuple[ContactState, SlaState]:
     if row[0] != ROW_VERSION or row[1] != CONTACT:
         raise ValueError(f"not a version {ROW_VERSION} contact row ({row[:2]!r})")
     (cid, stage, domain, account_id, pf, af, ref, values, counts, ft, lt, ids, marks, applied,
-     hold, since, last, updated, ascore, acomm, astage, slas) = json.loads(
-        zlib.decompress(row[HEADER.size + row[HEADER.size - 1]:], wbits=-15))
+     hold, since, last, updated, ascore, acomm, astage, slas) = _body(row)[:OUTBOX_AT]
     state = ContactState(
         contact_id=cid, stage=stage, email_domain=domain, account_id=account_id,
         profile=None if pf is None else ContactProfiled(*pf), account=_account(af),
@@ -139,6 +142,23 @@ def read_contact(row: bytes) -> tuple[ContactState, SlaState]:
         hold_until=hold, stage_since=since, last_event_id=last, updated_at=updated,
         account_score=ascore, committee_size=acomm, account_stage=astage)
     return state, sla_from_record(slas)
+
+
+OUTBOX_AT = len(FIELDS) + 1  # the body's index of the outbox (after the state and SLA clocks)
+
+
+def _body(row: bytes) -> list[Any]:
+    body: list[Any] = json.loads(zlib.decompress(row[HEADER.size + row[HEADER.size - 1]:],
+                                                 wbits=-15))
+    return body
+
+
+def read_outbox(row: bytes) -> list[list[str]]:
+    """The outbox of a ``CONTACT`` row (empty when it has none)."""
+    if row[1] != CONTACT:
+        return []
+    body = _body(row)
+    return body[OUTBOX_AT] if len(body) > OUTBOX_AT else []
 
 
 def readable(row: bytes) -> str:

@@ -34,9 +34,13 @@ def sla_from_record(raw: dict[str, Any] | None) -> SlaState:
                     finished=tuple(raw["finished"]))
 
 
+def router_value(p: Pipeline, payload: RouteRequested | AssignmentClosed) -> bytes:
+    return p.codec.encode(ROUTING, routing_record(payload))
+
+
 async def to_router(p: Pipeline, payload: RouteRequested | AssignmentClosed) -> Any:
-    return await p.topics["routing"].send(
-        key=ROUTING_KEY.encode(), value=p.codec.encode(ROUTING, routing_record(payload)))
+    return await p.topics["routing"].send(key=ROUTING_KEY.encode(),
+                                          value=router_value(p, payload))
 
 
 def _sla_record(e: SlaEventRaised) -> dict[str, Any]:
