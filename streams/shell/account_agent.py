@@ -94,10 +94,9 @@ async def _publish(p: Pipeline, state: AccountState | None, new_state: AccountSt
         if before != snap.account_id:
             # Keyed by its domain until the CRM record named it: that key is dropped
             # downstream (compaction), or it would keep a stale state forever.
-            await p.topics["qualification_accounts"].send(key=before.encode(), value=None)
-    await p.topics["qualification_accounts"].send(
-        key=snap.account_id.encode(),
-        value=p.codec.encode("qualification.accounts", account_state_record(snap)))
+            await p.send("qualification_accounts", before.encode(), None)
+    await p.send("qualification_accounts", snap.account_id.encode(),
+                 p.codec.encode("qualification.accounts", account_state_record(snap)))
 
 
 async def _to_contact(p: Pipeline, owner: str, inp: ContactInput) -> None:

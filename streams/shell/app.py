@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.types import TopicT
@@ -104,6 +105,17 @@ class Pipeline:
     # per agent, sends not yet acknowledged by the broker (see streams/shell/outbox.py)
     outboxes: dict[str, Outbox] = field(
         default_factory=lambda: {"contact": Outbox(), "account": Outbox()})
+
+    async def send(self, slot: str, key: bytes, value: bytes | None) -> asyncio.Future[Any]:
+        """Send to ``self.topics[slot]`` through the app's producer, not awaiting the broker.
+
+        Faust's ``Topic.send`` yields to the event loop three times per message (the
+        stampede guard around starting the producer): a loop iteration each, on every send of
+        the hot path. Same partitioner (the key's hash), no Faust send sensors.
+        """
+        topic = self.topics[slot].get_topic_name()
+        return cast("asyncio.Future[Any]", await self.app.producer.send(
+            topic, key, value, partition=None, timestamp=None, headers=None))
 
     def deadlines(self, partition: int) -> DeadlineIndex:
         """The deadline index of one contact-inputs partition, rebuilt from the table the

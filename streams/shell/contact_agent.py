@@ -77,14 +77,12 @@ async def _publish_latest(p: Pipeline, state: core.ContactState, here: Origin) -
     applied sends them again (see ``process``).
     """
     snap = core.snapshot(state, p.model)
-    await p.topics["qualification_contacts"].send(
-        key=state.contact_id.encode(),
-        value=p.codec.encode("qualification.contacts", contact_state_record(snap)))
+    await p.send("qualification_contacts", state.contact_id.encode(),
+                 p.codec.encode("qualification.contacts", contact_state_record(snap)))
     contribution = core.contribution(state)
     if contribution is not None and state.email_domain is not None:
-        await p.topics["account_inputs"].send(
-            key=state.email_domain.encode(),
-            value=_account_value(p, state.email_domain, contribution, here))
+        await p.send("account_inputs", state.email_domain.encode(),
+                     _account_value(p, state.email_domain, contribution, here))
 
 
 def _account_value(p: Pipeline, domain: str, payload: Any, origin: Origin) -> bytes:

@@ -56,7 +56,7 @@ async def ingest_one(p: Pipeline, event: EventT) -> None:
         p.metrics.events_dropped.labels(out.reason).inc()
         return
     internal = internal_record(p.codec, out)
-    await p.topics[internal.topic].send(key=internal.key, value=internal.value)
+    await p.send(internal.topic, internal.key, internal.value)
 
 
 SALES_TOPICS = frozenset({"sales.reps", "sales.activity"})

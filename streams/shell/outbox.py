@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from streams.shell.app import Pipeline
@@ -49,8 +49,7 @@ class Outbox:
     async def send(self, p: Pipeline, owner: str, slot: str, key: str, value: bytes) -> None:
         """Send ``value`` to ``p.topics[slot]`` now, without waiting for the broker, and
         remember it for ``owner``'s next row."""
-        future = cast("asyncio.Future[Any]",
-                      await p.topics[slot].send(key=key.encode(), value=value))
+        future = await p.send(slot, key.encode(), value)
         entry = [slot, key, base64.b64encode(value).decode("ascii")]
         self._inflight.setdefault(owner, []).append((entry, future))
 
@@ -74,8 +73,7 @@ class Outbox:
                 continue
             if future.done():
                 slot, key, value = entry
-                future = cast("asyncio.Future[Any]", await p.topics[slot].send(
-                    key=key.encode(), value=base64.b64decode(value)))
+                future = await p.send(slot, key.encode(), base64.b64decode(value))
             keep.append((entry, future))
         if keep:
             self._inflight[owner] = keep

@@ -29,6 +29,9 @@ class FakePipeline:
     topics: dict[str, FakeTopic] = field(
         default_factory=lambda: {"events": FakeTopic(), "routing": FakeTopic()})
 
+    async def send(self, slot: str, key: bytes, value: bytes) -> asyncio.Future[Any]:
+        return await self.topics[slot].send(key=key, value=value)
+
 
 def entry(slot: str, key: str, value: bytes) -> list[str]:
     return [slot, key, base64.b64encode(value).decode()]
