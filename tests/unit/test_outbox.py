@@ -7,7 +7,9 @@ import base64
 from dataclasses import dataclass, field
 from typing import Any
 
+from streams.shell.contact_rows import contact_row, erased_row, read_contact, read_outbox
 from streams.shell.outbox import Outbox
+from tests.unit.test_contact_rows import SLAS, STATE
 
 
 @dataclass
@@ -79,3 +81,13 @@ async def test_settle_waits_for_every_send_of_the_key() -> None:
     p.topics["events"].futures[0].set_result(None)
     await asyncio.wait_for(waiting, 5)
     assert await box.pending(p, "c1") == []
+
+
+def test_a_contact_row_carries_its_outbox_and_reads_the_same_state() -> None:
+    sends = [entry("events", "c-1", b"\xc3\x01transition"), entry("routing", "route", b"r")]
+    with_outbox = contact_row(STATE, SLAS, 3, 77, 5_225, sends)
+    assert read_contact(with_outbox) == (STATE, SLAS)
+    assert read_outbox(with_outbox) == sends
+    without = contact_row(STATE, SLAS, 3, 77, 5_225, [])
+    assert without == contact_row(STATE, SLAS, 3, 77, 5_225)  # no outbox: the same bytes
+    assert read_outbox(without) == [] and read_outbox(erased_row(3, 77)) == []
