@@ -57,6 +57,8 @@ def _header(kind: int, partition: int, offset: int, deadline: int | None,
 
 
 def read_header(row: bytes) -> RowHeader:
+    if row[:1] == b"{":
+        row = upgrade(row)
     version, kind, partition, offset, deadline, n = HEADER.unpack_from(row)
     if version != ROW_VERSION:
         raise ValueError(f"unsupported contact row version {version!r}")
@@ -127,6 +129,8 @@ def contact_row(state: ContactState, slas: SlaState, partition: int, offset: int
 
 def read_contact(row: bytes) -> tuple[ContactState, SlaState]:
     """The state and SLA clocks of a ``CONTACT`` row."""
+    if row[:1] == b"{":
+        row = upgrade(row)
     if row[0] != ROW_VERSION or row[1] != CONTACT:
         raise ValueError(f"not a version {ROW_VERSION} contact row ({row[:2]!r})")
     (cid, stage, domain, account_id, pf, af, ref, values, counts, ft, lt, ids, marks, applied,
@@ -169,3 +173,16 @@ def readable(row: bytes) -> str:
     if head.kind == CONTACT:
         text += "\n" + zlib.decompress(row[HEADER.size + len(head.sla_kinds):], wbits=-15).decode()
     return text
+
+
+def upgrade(legacy: bytes) -> bytes:
+    """A table value written before rows existed (a JSON dict: ``{"s": contact record, "o",
+    "p", "d", "sla"}``, ``{"erased": true, "o"}`` or a tick mark ``{"o"}``) as a row, so a
+    changelog written by an older worker still recovers. Markers had no partition: 0."""
+    from streams.core.contact_record import from_record
+
+    old = json.loads(legacy)
+    if "s" in old:
+        return contact_row(from_record(old["s"]), sla_from_record(old.get("sla")),
+                           old.get("p", 0), old["o"], old.get("d"))
+    return (erased_row if old.get("erased") else tick_mark_row)(0, old["o"])

@@ -111,3 +111,18 @@ def test_a_row_of_another_version_is_refused() -> None:
 def test_a_row_is_much_smaller_than_the_json_record() -> None:
     row = contact_row(STATE, SlaState(), 0, 0, None)
     assert len(row) < 0.7 * len(json.dumps(to_record(STATE)))
+
+
+def test_values_written_before_rows_existed_still_read() -> None:
+    legacy = {"s": to_record(STATE), "o": 77, "p": 3, "d": 5_225,
+              "sla": {"timers": [vars_of(t) for t in SLAS.timers], "finished": ["sla-0"]}}
+    row = json.dumps(legacy).encode()
+    assert read_contact(row) == (STATE, SLAS)
+    assert read_header(row) == read_header(GOLDEN_ROW)
+    erased = read_header(json.dumps({"erased": True, "o": 5}).encode())
+    mark = read_header(json.dumps({"o": 6}).encode())
+    assert (erased.kind, erased.offset, mark.kind, mark.offset) == (ERASED, 5, TICK_MARK, 6)
+
+
+def vars_of(timer: SlaTimer) -> dict[str, object]:
+    return {name: getattr(timer, name) for name in SlaTimer.__dataclass_fields__}
