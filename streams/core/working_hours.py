@@ -77,6 +77,7 @@ def _wall_to_ms(day: date, minute: int, zone: tzinfo) -> int:
     return high
 
 
+@lru_cache(maxsize=8192)  # a pure function of its arguments; computing it is costly (routing)
 def _day_interval(day: date, schedule: _Schedule) -> tuple[int, int] | None:
     """The working interval [start, end) of ``day`` in epoch ms, or None on a day off."""
     if day.isoweekday() not in schedule.days:
