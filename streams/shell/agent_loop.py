@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from streams.shell.dead_letters import send_dead_letter
 from streams.shell.offset_guard import OffsetGuard, Verdict
+from streams.shell.strict_commits import commit_stalled
 
 if TYPE_CHECKING:
     from faust.types import TP, EventT, StreamT
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("qualstream.agent")
 REWIND_RETRY_S = 0.5
+STALL_CHECK_S = 5.0  # a partition's commit stuck this long twice in a row is sought back
 
 
 async def run_agent(
@@ -50,29 +52,71 @@ async def run_agent(
             await asyncio.sleep(REWIND_RETRY_S)
             expected = guard.expected(tp)
             if guard.rewinding(tp) and expected is not None:
-                await p.app.consumer.seek_wait({tp: expected})
+                await _seek(p, tp, expected)
 
+    def _rewound(tp: TP) -> None:
+        nonlocal retries
+        p.metrics.rewinds.labels(name).inc()
+        retries.add(asyncio.ensure_future(_keep_seeking(tp)))
+        retries = {task for task in retries if not task.done()}
+
+    async def _watch_commits() -> None:
+        """Seek a partition back to its committed offset when its commits stalled: the
+        message there was dropped before reaching us and nothing after it showed the hole
+        (the strict commit rule turns such a loss into this stall)."""
+        suspects: dict[TP, int] = {}
+        while True:
+            await asyncio.sleep(STALL_CHECK_S)
+            try:
+                stalled = _stalled_partitions(p, topics, guard)
+            except Exception:  # noqa: BLE001 - Faust internals mid-rebalance: look again
+                log.exception("%s agent: commit watch failed", name)
+                continue
+            for tp, committed in stalled:
+                if suspects.get(tp) != committed:
+                    suspects[tp] = committed  # seen once: wait one more round
+                    continue
+                del suspects[tp]
+                log.warning("%s agent: commits of %s/%s stalled at offset %s; seeking back",
+                            name, tp.topic, tp.partition, committed)
+                guard.rewind_to(tp, committed)
+                await _seek(p, tp, committed)
+                _rewound(tp)
+
+    topics = _topics_of(stream) & gapless
+    watch = asyncio.ensure_future(_watch_commits()) if topics else None
+    try:
+        await _loop(p, stream, name, process, guard, gapless, _rewound)
+    finally:
+        if watch is not None:
+            watch.cancel()
+
+
+async def _loop(p: Pipeline, stream: StreamT, name: str,
+                process: Callable[[Pipeline, EventT], Awaitable[None]],
+                guard: OffsetGuard[TP], gapless: frozenset[str],
+                rewound: Callable[[TP], None]) -> None:
     async for event in stream.events():
         msg = event.message
         if msg.topic in gapless:
+            if not guard.live(msg.tp):
+                guard.starts_at(msg.tp, _committed_offset(p, msg.tp))
             verdict = guard.check(msg.tp, msg.offset)
             if verdict is Verdict.REWIND:
                 expected = guard.expected(msg.tp)
                 assert expected is not None  # noqa: S101 - REWIND implies an expectation
                 log.warning("%s agent: offsets %s..%s of %s/%s never arrived; seeking back",
                             name, expected, msg.offset - 1, msg.topic, msg.partition)
-                p.metrics.rewinds.labels(name).inc()
-                await p.app.consumer.seek_wait({msg.tp: expected})
+                await _seek(p, msg.tp, expected)
                 _release_unprocessed(p, event)
-                retries.add(asyncio.ensure_future(_keep_seeking(msg.tp)))
-                retries = {task for task in retries if not task.done()}
+                rewound(msg.tp)
                 continue
             if verdict is Verdict.SKIP:
                 # Faust's fetch loop may still be handing out a batch fetched before our seek
                 # and moving its read offset past the re-fetch: seek again until it settles.
                 expected = guard.expected(msg.tp)
                 assert expected is not None  # noqa: S101 - SKIP implies a rewind
-                await p.app.consumer.seek_wait({msg.tp: expected})
+                await _seek(p, msg.tp, expected)
                 _release_unprocessed(p, event)
                 continue
         started = time.perf_counter()
@@ -88,6 +132,49 @@ async def run_agent(
         p.metrics.processing.labels(name).observe(time.perf_counter() - started)
         guard.processed(msg.tp, msg.offset)
         await stream.ack(event)
+
+
+async def _seek(p: Pipeline, tp: TP, offset: int) -> None:
+    try:
+        await p.app.consumer.seek_wait({tp: offset})
+    except Exception as exc:  # noqa: BLE001 - revoked meanwhile, or a busy broker: retried
+        log.info("seek of %s/%s to %s failed (%s)", tp.topic, tp.partition, offset, exc)
+
+
+def _topics_of(stream: StreamT) -> set[str]:
+    return set(getattr(stream.channel, "topics", ()))
+
+
+def _committed_offset(p: Pipeline, tp: TP) -> int | None:
+    """The group's committed offset of ``tp`` (the next to read) as Faust's consumer recorded
+    it when a rebalance completed (and ``strict_commits`` when the group had none)."""
+    offset = p.app.consumer._committed_offset.get(tp)  # type: ignore[attr-defined]
+    return offset if isinstance(offset, int) and offset >= 0 else None
+
+
+def _stalled_partitions(p: Pipeline, topics: set[str],
+                        guard: OffsetGuard[TP]) -> list[tuple[TP, int]]:
+    """Assigned partitions of ``topics`` whose committed offset cannot move: nothing there
+    is queued or being processed, yet later offsets were acked or exist on the broker."""
+    consumer = p.app.consumer
+    if p.app.rebalancing or not getattr(consumer, "flow_active", True):
+        return []
+    unacked = list(consumer._unacked_messages)  # type: ignore[attr-defined]
+    stalled = []
+    for tp in consumer.assignment():
+        committed = _committed_offset(p, tp)
+        if tp.topic not in topics or committed is None or guard.rewinding(tp):
+            continue
+        if any(m.tp == tp and m.offset >= committed and not m.acked for m in unacked):
+            continue  # on its way or being processed
+        acked = consumer._acked.get(tp) or ()  # type: ignore[attr-defined]
+        try:
+            highwater = consumer.highwater(tp) or 0
+        except Exception:  # noqa: BLE001, S112 - revoked meanwhile: look again next round
+            continue
+        if commit_stalled(committed, acked, highwater):
+            stalled.append((tp, committed))
+    return stalled
 
 
 def _release_unprocessed(p: Pipeline, event: EventT) -> None:

@@ -20,6 +20,7 @@ from streams.ingest.normalise import IngestPolicy
 from streams.security import faust_credentials
 from streams.shell.deadline_index import DeadlineIndex
 from streams.shell.outbox import Outbox
+from streams.shell.strict_commits import install_strict_commits
 
 log = logging.getLogger("qualstream")
 
@@ -180,6 +181,8 @@ def build_pipeline(settings: Settings, model: ScoringModel) -> Pipeline:
         metrics=Metrics(),
         policy=ingest_policy(model, settings),
     )
+    # Never commit past an unprocessed offset of a gapless topic (see strict_commits).
+    install_strict_commits(app, pipeline.gapless_topics())
     n = settings.partitions
     pipeline.topics["sources"] = app.topic(*t.contact_sources(), *t.account_sources(),
                                            *t.sales_sources())

@@ -6,6 +6,13 @@ the consumer goes on from a later offset. Faust then treats the hole like a comp
 commits past it: those inputs are lost. Our internal topics never have legitimate gaps (no
 compaction, no transactions), so a hole means lost messages: we seek back to the first missing
 offset, skip the stale queued messages that follow, and process the re-fetched ones in order.
+
+Each assignment starts at the group's committed offset (Faust seeks every assigned partition
+there when a rebalance completes), so the first message after an assignment must be that
+one: ``starts_at`` sets the expectation before it is checked. Messages processed for a
+partition after it was revoked (in flight during the rebalance) set no expectation.
+With the strict commit rule (``streams/shell/strict_commits.py``) commits never pass an
+unprocessed offset, so a rewind to the committed offset is always safe.
 """
 
 from __future__ import annotations
@@ -29,8 +36,31 @@ class OffsetGuard(Generic[TP]):
 
     _next: dict[TP, int] = field(default_factory=dict)
     _rewinding: dict[TP, tuple[int, int]] = field(default_factory=dict)  # tp -> (expected, seen)
+    _live: set[TP] = field(default_factory=set)  # assigned partitions seen since assignment
+
+    def live(self, tp: TP) -> bool:
+        return tp in self._live
+
+    def starts_at(self, tp: TP, offset: int | None) -> None:
+        """The first message of ``tp`` since its assignment is due: expect ``offset`` (the
+        group's committed offset; None when unknown: then the first message sets it)."""
+        self._live.add(tp)
+        self._rewinding.pop(tp, None)
+        if offset is None:
+            self._next.pop(tp, None)
+        else:
+            self._next[tp] = offset
+
+    def rewind_to(self, tp: TP, offset: int) -> None:
+        """Re-read ``tp`` from ``offset`` (a stalled commit): skip what is queued above the
+        last offset processed until the re-fetch arrives."""
+        seen = max(self._next.get(tp, offset) - 1, offset)
+        self._live.add(tp)
+        self._next[tp] = offset
+        self._rewinding[tp] = (offset, seen)
 
     def check(self, tp: TP, offset: int) -> Verdict:
+        self._live.add(tp)
         rewinding = self._rewinding.get(tp)
         if rewinding is not None:
             _, seen = rewinding
@@ -51,10 +81,12 @@ class OffsetGuard(Generic[TP]):
         return self._next.get(tp)
 
     def processed(self, tp: TP, offset: int) -> None:
-        self._next[tp] = offset + 1
+        if tp in self._live:  # else revoked while in flight: the next assignment decides
+            self._next[tp] = offset + 1
 
     def forget(self, tps: set[TP]) -> None:
         """Partitions revoked: their next start is the committed offset, whatever it is."""
         for tp in tps:
             self._next.pop(tp, None)
             self._rewinding.pop(tp, None)
+            self._live.discard(tp)

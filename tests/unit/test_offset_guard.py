@@ -44,3 +44,38 @@ def test_redelivery_below_expected_is_processed_and_partitions_are_independent()
     assert guard.check("p1", 99) is Verdict.PROCESS  # first message of another partition
     guard.forget({"p0"})
     assert guard.check("p0", 50) is Verdict.PROCESS
+
+
+def test_a_partition_just_assigned_expects_its_committed_offset_first() -> None:
+    guard: OffsetGuard[str] = OffsetGuard()
+    guard.starts_at("p1", 733)
+    assert guard.check("p1", 749) is Verdict.REWIND  # 733..748 dropped after the assignment
+    assert guard.expected("p1") == 733
+    assert guard.check("p1", 750) is Verdict.SKIP
+    assert guard.check("p1", 733) is Verdict.PROCESS
+    guard.processed("p1", 733)
+    assert guard.expected("p1") == 734
+
+
+def test_a_message_finished_after_its_partition_was_revoked_sets_no_expectation() -> None:
+    guard: OffsetGuard[str] = OffsetGuard()
+    guard.check("p1", 10)
+    guard.forget({"p1"})
+    guard.processed("p1", 10)  # was in flight during the rebalance
+    assert not guard.live("p1")
+    assert guard.expected("p1") is None
+    guard.starts_at("p1", 8)  # the next assignment starts at the committed offset
+    assert guard.check("p1", 8) is Verdict.PROCESS
+
+
+def test_a_stalled_commit_rewinds_to_the_committed_offset() -> None:
+    guard: OffsetGuard[str] = OffsetGuard()
+    for offset in range(20, 30):
+        guard.check("p1", offset)
+        guard.processed("p1", offset)
+    guard.rewind_to("p1", 12)
+    assert guard.rewinding("p1")
+    assert guard.expected("p1") == 12
+    assert guard.check("p1", 31) is Verdict.SKIP  # newer than anything processed: stale
+    assert guard.check("p1", 12) is Verdict.PROCESS  # the re-fetch
+    assert not guard.rewinding("p1")
