@@ -55,6 +55,7 @@ class Cluster:
     states: Tail | None = None
     starts: int = 0
     current: dict[str, Worker] = field(default_factory=dict)
+    total: int = 0  # inputs the scenario sends in all (0: not known)
 
     async def __aenter__(self) -> Cluster:
         self.prefix = f"chaos-{self.name}-{uuid.uuid4().hex[:8]}."
