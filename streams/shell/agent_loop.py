@@ -87,9 +87,9 @@ async def run_agent(
     watch = asyncio.ensure_future(_watch_commits()) if topics else None
     try:
         await _loop(p, stream, name, process, guard, gapless, _rewound)
-    finally:
-        if watch is not None:
-            watch.cancel()
+    finally:  # the agent stopped: so do its helpers (else they outlive the event loop)
+        for task in (*retries, *([watch] if watch is not None else [])):
+            task.cancel()
 
 
 async def _loop(p: Pipeline, stream: StreamT, name: str,
