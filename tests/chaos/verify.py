@@ -224,6 +224,11 @@ async def verify(bootstrap: str, t: Topics, rows: list[Row], expected: Counter[s
         transitions=len(transitions),
         missing_output_ids=len(expected_ids - transitions),
         unexpected_output_ids=len(transitions - expected_ids),
+        unexpected_transitions=[
+            {k: published.transitions[i].get(k) for k in (
+                "entity_type", "entity_id", "from_stage", "to_stage", "trigger", "occurred_at",
+                "caused_by")}
+            for i in sorted(transitions - expected_ids)[:4]],
         non_identical_duplicates=published.non_identical,
         duplicates_by_topic={name: sum(c - 1 for c in ids.values() if c > 1)
                              for name, ids in published.items()},
@@ -245,17 +250,22 @@ class Published(dict[str, Counter[str]]):
     """Output event ids per topic (with multiplicity) and how many repeats differed."""
 
     non_identical: int = 0
+    transitions: dict[str, dict[str, Any]]  # qualification.events by id (for the report)
 
 
 async def output_ids(bootstrap: str, t: Topics) -> Published:
     published = Published()
+    published.transitions = {}
     for base in OUTPUTS:
         seen: dict[str, bytes | None] = {}
         ids: Counter[str] = Counter()
         for _, _, _, value in await read_all(bootstrap, t.name(base), quiet_s=0.5):
             if value is None:
                 continue
-            event_id = CODEC.decode(base, value)["event_id"]
+            record = CODEC.decode(base, value)
+            event_id = record["event_id"]
+            if base == "qualification.events":
+                published.transitions.setdefault(event_id, record)
             ids[event_id] += 1
             if event_id in seen and seen[event_id] != value:
                 published.non_identical += 1
