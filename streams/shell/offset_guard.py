@@ -35,7 +35,7 @@ class OffsetGuard(Generic[TP]):
     """Per-partition expected next offset; pure bookkeeping, no I/O."""
 
     _next: dict[TP, int] = field(default_factory=dict)
-    _rewinding: dict[TP, tuple[int, int]] = field(default_factory=dict)  # tp -> (expected, seen)
+    _rewinding: dict[TP, int] = field(default_factory=dict)  # tp -> the offset sought back to
     _live: set[TP] = field(default_factory=set)  # assigned partitions seen since assignment
 
     def live(self, tp: TP) -> bool:
@@ -52,26 +52,28 @@ class OffsetGuard(Generic[TP]):
             self._next[tp] = offset
 
     def rewind_to(self, tp: TP, offset: int) -> None:
-        """Re-read ``tp`` from ``offset`` (a stalled commit): skip what is queued above the
-        last offset processed until the re-fetch arrives."""
-        seen = max(self._next.get(tp, offset) - 1, offset)
+        """Re-read ``tp`` from ``offset`` (a stalled commit): skip everything above it until
+        the re-fetch arrives."""
         self._live.add(tp)
         self._next[tp] = offset
-        self._rewinding[tp] = (offset, seen)
+        self._rewinding[tp] = offset
 
     def check(self, tp: TP, offset: int) -> Verdict:
         self._live.add(tp)
         rewinding = self._rewinding.get(tp)
         if rewinding is not None:
-            _, seen = rewinding
-            if offset > seen:
+            # Only the offset sought back to ends a rewind: anything above it is either queued
+            # from before the seek or a re-fetch whose start Faust dropped again (processing
+            # it would apply inputs out of order, and the skipped ones would then be ignored
+            # by the state's watermark): seek again. Gapless topics have no legitimate gaps.
+            if offset > rewinding:
                 return Verdict.SKIP
             del self._rewinding[tp]  # the re-fetch has started
             return Verdict.PROCESS
         expected = self._next.get(tp)
         if expected is None or offset <= expected:
             return Verdict.PROCESS
-        self._rewinding[tp] = (expected, offset)
+        self._rewinding[tp] = expected
         return Verdict.REWIND
 
     def rewinding(self, tp: TP) -> bool:
