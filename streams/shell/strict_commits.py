@@ -21,10 +21,12 @@ stall by seeking back to the committed offset (``streams/shell/agent_loop.py``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 from weakref import WeakKeyDictionary
 
+log = logging.getLogger("qualstream")
 _GAPLESS: WeakKeyDictionary[Any, frozenset[str]] = WeakKeyDictionary()
 
 
@@ -97,7 +99,11 @@ def install_strict_commits(app: Any, gapless: frozenset[str]) -> None:
         missing = [tp for tp in self.assignment()
                    if _gapless(self, tp.topic) and self._committed_offset[tp] is None]
         if missing:
-            earliest = await self.earliest_offsets(*missing)
+            try:
+                earliest = await self.earliest_offsets(*missing)
+            except Exception as exc:  # noqa: BLE001 - Faust's own rule applies until a commit
+                log.warning("no earliest offsets for %d partitions (%r)", len(missing), exc)
+                return
             for tp in missing:
                 if self._committed_offset[tp] is None and earliest.get(tp) is not None:
                     self._committed_offset[tp] = earliest[tp]
