@@ -98,10 +98,15 @@ async def _loop(p: Pipeline, stream: StreamT, name: str,
                 rewound: Callable[[TP], None]) -> None:
     async for event in stream.events():
         msg = event.message
-        # A message that reaches us during a rebalance was fetched before it (Faust seeks
-        # every partition back to its committed offset when it completes): process it (the
-        # state's watermarks make that idempotent) but let it set no expectation.
-        if msg.topic in gapless and not p.app.rebalancing:
+        if p.app.should_stop or (p.app.rebalancing and msg.topic in gapless):
+            # Fetched after the shutdown began, or before a rebalance (Faust clears the agents'
+            # queues when one starts, yet a batch in flight still arrives). Processing it now
+            # would send after Faust flushed its producer, or apply it before the cleared ones
+            # that precede it. Unacked, it is read again from the committed offset (the guard
+            # or the commit watch seeks back if Faust does not deliver it again by itself).
+            _release_unprocessed(p, event)
+            continue
+        if msg.topic in gapless:
             if not guard.live(msg.tp):
                 guard.starts_at(msg.tp, _committed_offset(p, msg.tp))
             verdict = guard.check(msg.tp, msg.offset)
