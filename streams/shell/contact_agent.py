@@ -202,7 +202,6 @@ async def _tick(p: Pipeline, tick: TimerTick, here: Origin) -> None:
     if mark is not None and here.offset <= read_header(mark).offset:
         return  # a replayed tick: the deadlines it fired are in the state already
     index = p.deadlines(here.partition)
-    fired_any = False
     for key in index.due(tick.occurred_at):
         row = table.get(key)
         head = read_header(row) if row is not None else None
@@ -215,7 +214,6 @@ async def _tick(p: Pipeline, tick: TimerTick, here: Origin) -> None:
         if fired is state and new_slas is slas:
             await _save(p, key, state, here.partition, head.offset, slas)  # reschedule
             continue
-        fired_any = True
         p.metrics.timer_lateness.labels("decay" if fired is not state else "sla").observe(
             max(0.0, (tick.occurred_at - (head.deadline or tick.occurred_at)) / 1000))
         if fired is not state:
@@ -235,9 +233,12 @@ async def _tick(p: Pipeline, tick: TimerTick, here: Origin) -> None:
         await p.topics["qualification_contacts"].send(
             key=key.encode(),
             value=p.codec.encode("qualification.contacts", contact_state_record(snap)))
-    if fired_any:  # idle ticks leave no trace in the changelog
-        table[mark_key] = tick_mark_row(here.partition, here.offset)
-        index.keys += mark is None
+    # Every tick, idle or not, moves the mark: a tick read again after a rebalance or a
+    # rewind would otherwise meet a state that inputs after it have changed, and could fire
+    # a deadline there that the same inputs in order never let fall due (one small changelog
+    # record per tick and partition).
+    table[mark_key] = tick_mark_row(here.partition, here.offset)
+    index.keys += mark is None
 
 
 async def _sales_input(p: Pipeline, key: str, state: core.ContactState | None, slas: SlaState,

@@ -73,7 +73,7 @@ def erased_row(partition: int, offset: int) -> bytes:
 
 
 def tick_mark_row(partition: int, offset: int) -> bytes:
-    """The offset of the last tick of ``partition`` that fired something."""
+    """The offset of the last tick of ``partition`` processed."""
     return _header(TICK_MARK, partition, offset, None)
 
 
