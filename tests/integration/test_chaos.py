@@ -15,29 +15,7 @@ from tests.chaos.scenarios import SCENARIOS
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(400)]
 
 
-# Open bugs (README, Reliability), each measured in about one run of three: a partition just
-# assigned can lose the first messages Faust fetched for it (join/leave), and a kill -9 can
-# leave a contact's published state one input short. These still run every time and show as
-# XPASS when they pass; a failure does not turn CI red until the fix lands and the mark goes.
-KNOWN = {
-    "worker_join_leave": pytest.mark.xfail(
-        reason="rebalance can drop the first messages of a newly assigned partition",
-        strict=False),
-    "kill_minus_9": pytest.mark.xfail(
-        reason="a kill -9 can leave a contact's published state one input short", strict=False),
-    # Seen on a quiet CI-like run: state exact, nothing lost, every timer fired once, but the
-    # group's committed offset of one contact-inputs partition stayed behind ("settled": false).
-    "broker_stall": pytest.mark.xfail(
-        reason="the committed offset of a partition can stall behind processed inputs",
-        strict=False),
-    "sla_timers_kill_minus_9": pytest.mark.xfail(
-        reason="the committed offset of a partition can stall behind processed inputs",
-        strict=False),
-}
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=KNOWN[n]) if n in KNOWN else n
-                                  for n in SCENARIOS])
+@pytest.mark.parametrize("name", list(SCENARIOS))
 async def test_chaos_scenario_passes(name: str, broker: BrokerHandle,
                                      redis_server: RedisHandle, tmp_path: Path) -> None:
     if name == "broker_stall" and broker.external:
