@@ -18,6 +18,7 @@ from streams.core.lead_routing import account_route_request
 from streams.shell.account_state import state_from_record, state_to_record
 from streams.shell.agent_loop import run_agent
 from streams.shell.contact_sales import router_value
+from streams.shell.flush_marks import needs_resend, wrote_row
 from streams.shell.ingest_agent import ACCOUNT_INPUTS, CONTACT_INPUTS
 from streams.shell.records import (
     ROUTING_KEY,
@@ -49,12 +50,14 @@ async def process(p: Pipeline, event: EventT) -> None:
     box = p.outboxes["account"]
     if state is not None and new_state is state:
         p.metrics.duplicates.labels("account").inc()
-        if stored.get("xo") == msg.offset:
+        if stored.get("xo") == msg.offset and needs_resend(p, "accounts", msg.tp, msg.offset):
             # Replaying the last input this key applied: send its outbox (the sends the
             # broker may not have acknowledged before a crash) and snapshot again.
-            await box.resend(p, key, stored.get("x"))
+            at = f"{msg.topic}/{msg.partition}/{msg.offset}"
+            await box.resend(p, key, stored.get("x"), at)
             await _publish(p, state, state)
         return
+    wrote_row(p, msg.tp, msg.offset)
     for effect in effects:
         # The origin of what we send is this message: each member sees this partition's
         # offsets in order, so its watermark skips a re-send after a crash.

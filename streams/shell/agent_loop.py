@@ -139,6 +139,7 @@ async def _loop(p: Pipeline, stream: StreamT, name: str,
         p.metrics.processed.labels(name).inc()
         p.metrics.processing.labels(name).observe(time.perf_counter() - started)
         guard.processed(msg.tp, msg.offset)
+        p.applied[msg.tp] = msg.offset
         await stream.ack(event)
 
 

@@ -106,6 +106,12 @@ class Pipeline:
     # per agent, sends not yet acknowledged by the broker (see streams/shell/outbox.py)
     outboxes: dict[str, Outbox] = field(
         default_factory=lambda: {"contact": Outbox(), "account": Outbox()})
+    # per input partition, the last offset processed here, and the last one whose sends are
+    # known acknowledged (see streams/shell/flush_marks.py)
+    applied: dict[Any, int] = field(default_factory=dict)
+    flushed: dict[Any, int] = field(default_factory=dict)
+    first_written: dict[Any, int] = field(default_factory=dict)  # first row written since
+    resent: set[tuple[Any, int]] = field(default_factory=set)  # assigned / outboxes resent
 
     async def send(self, slot: str, key: bytes, value: bytes | None) -> asyncio.Future[Any]:
         """Send to ``self.topics[slot]`` through the app's producer, not awaiting the broker.
@@ -202,6 +208,7 @@ def build_pipeline(settings: Settings, model: ScoringModel) -> Pipeline:
     from streams.shell import (
         account_agent,
         contact_agent,
+        flush_marks,
         ingest_agent,
         router_agent,
         ticker,
@@ -213,6 +220,7 @@ def build_pipeline(settings: Settings, model: ScoringModel) -> Pipeline:
     contact_agent.register(pipeline)
     account_agent.register(pipeline)
     router_agent.register(pipeline)
+    flush_marks.install(pipeline)
     ticker.register(pipeline)
     web.register(pipeline)
     register_projection(pipeline)  # Redis read model of qualification.contacts, if REDIS_URL

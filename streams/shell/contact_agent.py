@@ -40,6 +40,7 @@ from streams.shell.contact_sales import (
     send_sla_effects,
 )
 from streams.shell.deadline_index import DeadlineIndex
+from streams.shell.flush_marks import needs_resend, wrote_row
 from streams.shell.ingest_agent import ACCOUNT_INPUTS, CONTACT_INPUTS
 from streams.shell.records import (
     ROUTING_KEY,
@@ -169,13 +170,16 @@ async def process(p: Pipeline, event: EventT) -> None:
     box = p.outboxes["contact"]
     if state is not None and new_state is state:
         p.metrics.duplicates.labels("contact").inc()
-        if head is not None and head.offset == msg.offset and row is not None:
+        if (head is not None and head.offset == msg.offset and row is not None
+                and needs_resend(p, "contacts", msg.tp, msg.offset)):
             # Replaying the last input this key applied: its outbox, snapshot and contribution
             # may not have reached the broker before the crash, so send them again
             # (idempotent; see streams/shell/outbox.py).
-            await box.resend(p, key, read_outbox(row))
+            at = f"{msg.topic}/{msg.partition}/{msg.offset}"
+            await box.resend(p, key, read_outbox(row), at)
             await _publish_latest(p, state, here)
         return
+    wrote_row(p, msg.tp, msg.offset)
     await _send_effects(p, key, effects, inp.payload.occurred_at, here)
     request = route_request(new_state, inp.payload, effects, p.model) if new_state else None
     if request is not None and not slas.timers:  # one open assignment at a time

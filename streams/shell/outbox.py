@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from streams.shell.app import Pipeline
 
+log = logging.getLogger("qualstream.outbox")
 Entry = list[str]
 PRUNE_EVERY = 1024  # rows written between two sweeps of keys whose sends all completed
 
@@ -53,8 +55,11 @@ class Outbox:
         entry = [slot, key, base64.b64encode(value).decode("ascii")]
         self._inflight.setdefault(owner, []).append((entry, future))
 
-    async def resend(self, p: Pipeline, owner: str, entries: list[Entry] | None) -> None:
+    async def resend(self, p: Pipeline, owner: str, entries: list[Entry] | None,
+                     at: str = "") -> None:
         """Send a stored outbox again: the replay of the input its row last applied."""
+        if entries:
+            log.info("outbox: %d sends of the input at %s sent again", len(entries), at)
         for slot, key, value in entries or ():
             await self.send(p, owner, slot, key, base64.b64decode(value))
 
@@ -85,6 +90,10 @@ class Outbox:
         sent = self._inflight.pop(owner, [])
         if sent:
             await asyncio.gather(*(future for _, future in sent))
+
+    def failed(self) -> bool:
+        """Whether a send made here failed and waits for its key's next row to retry."""
+        return any(f.done() and _failed(f) for sent in self._inflight.values() for _, f in sent)
 
     def _prune(self) -> None:
         done = [owner for owner, sent in self._inflight.items()

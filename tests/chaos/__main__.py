@@ -1,6 +1,8 @@
 """`make chaos`: every scenario at full size; writes chaos-results.json and prints the table.
 
     python -m tests.chaos [--size full|ci] [--out chaos-results.json] [scenario ...]
+
+CHAOS_KEEP_DIR=DIR keeps the workers' and the broker's logs and data in DIR (a new folder).
 """
 
 from __future__ import annotations
@@ -8,9 +10,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 from streams.devstack import start_broker, start_redis
@@ -21,7 +25,8 @@ from tests.chaos.scenarios import SCENARIOS
 
 async def run(names: list[str], size: str, out: Path) -> list[ChaosResult]:
     results: list[ChaosResult] = []
-    with tempfile.TemporaryDirectory(prefix="qualstream-chaos-") as tmp, \
+    keep = os.environ.get("CHAOS_KEEP_DIR")  # keep the workers' and broker's logs there
+    with (nullcontext(keep) if keep else tempfile.TemporaryDirectory(prefix="qualstream-chaos-")) as tmp, \
             start_broker(log_dir=Path(tmp)) as broker, start_redis(env={}) as redis:
         env = ChaosEnv(broker, redis, Path(tmp))
         for name in names:

@@ -230,6 +230,12 @@ async def verify(bootstrap: str, t: Topics, rows: list[Row], expected: Counter[s
                 "caused_by")}
             for i in sorted(transitions - expected_ids)[:4]],
         non_identical_duplicates=published.non_identical,
+        repeated_transitions=[
+            {"entity_type": published.transitions[i].get("entity_type"),
+             "trigger": published.transitions[i].get("trigger"),
+             "to_stage": published.transitions[i].get("to_stage"),
+             "positions": published.positions[i]}
+            for i, n in sorted(published["qualification.events"].items()) if n > 1][:6],
         duplicates_by_topic={name: sum(c - 1 for c in ids.values() if c > 1)
                              for name, ids in published.items()},
     )
@@ -251,21 +257,24 @@ class Published(dict[str, Counter[str]]):
 
     non_identical: int = 0
     transitions: dict[str, dict[str, Any]]  # qualification.events by id (for the report)
+    positions: dict[str, list[tuple[int, int]]]  # its (partition, offset)s, for repeats
 
 
 async def output_ids(bootstrap: str, t: Topics) -> Published:
     published = Published()
     published.transitions = {}
+    published.positions = {}
     for base in OUTPUTS:
         seen: dict[str, bytes | None] = {}
         ids: Counter[str] = Counter()
-        for _, _, _, value in await read_all(bootstrap, t.name(base), quiet_s=0.5):
+        for partition, offset, _, value in await read_all(bootstrap, t.name(base), quiet_s=0.5):
             if value is None:
                 continue
             record = CODEC.decode(base, value)
             event_id = record["event_id"]
             if base == "qualification.events":
                 published.transitions.setdefault(event_id, record)
+                published.positions.setdefault(event_id, []).append((partition, offset))
             ids[event_id] += 1
             if event_id in seen and seen[event_id] != value:
                 published.non_identical += 1

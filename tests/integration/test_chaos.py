@@ -15,19 +15,7 @@ from tests.chaos.scenarios import SCENARIOS
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(400)]
 
 
-# Join/leave requires 0 duplicate outputs. Since the outbox (streams/shell/outbox.py) a worker
-# that takes over a partition counts every stored outbox entry as unacknowledged and sends it
-# again: byte-identical repeats of a few transitions (README, Reliability). Not strict: it
-# still runs, and shows as XPASS when it passes.
-KNOWN = {
-    "worker_join_leave": pytest.mark.xfail(
-        reason="a partition moving to another worker re-sends its outbox: repeated outputs",
-        strict=False),
-}
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=KNOWN[n]) if n in KNOWN else n
-                                  for n in SCENARIOS])
+@pytest.mark.parametrize("name", list(SCENARIOS))
 async def test_chaos_scenario_passes(name: str, broker: BrokerHandle,
                                      redis_server: RedisHandle, tmp_path: Path) -> None:
     if name == "broker_stall" and broker.external:
