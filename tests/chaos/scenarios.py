@@ -1,9 +1,9 @@
 """The scenarios of issue 6, each at two sizes: the full run (`make chaos`) and CI's.
 
-The full sizes are scaled to the throughput measured on the shared 2-core dev machine (about
-40 input events/s end to end with other test suites running): a tenth of the issue's 100,000
-events and 10,000 poison records (the 1:10 ratio kept), 500 open SLA timers rather than
-1,000. Faults and outages are the issue's: 5 kills, 5 restarts, 5 joins, 30 s, 60 s.
+The full sizes are the issue's: 100,000 events for kill -9 (2 workers), clean restarts and
+join/leave; 10,000 poison records 1:10 among 100,000 valid events; 1,000 open SLA timers.
+The broker stall and the Redis outage, whose issue rows give no size, use 10,000 and 3,000
+events. Faults and outages are the issue's: 5 kills, 5 restarts, 5 joins, 30 s, 60 s.
 """
 
 from __future__ import annotations
@@ -35,31 +35,31 @@ def _pick(size: Size, full: object, ci: object) -> object:
 
 
 async def kill_9(env: ChaosEnv, size: Size) -> ChaosResult:
-    s = _pick(size, Stream(10_000, 500, 5, workers=2), Stream(1_500, 80, 2, workers=2))
+    s = _pick(size, Stream(100_000, 5_000, 5, workers=2), Stream(1_500, 80, 2, workers=2))
     return await run_stream(env, "kill_minus_9", s, kill_minus_9, EXACT, seed=7)  # type: ignore[arg-type]
 
 
 async def restarts(env: ChaosEnv, size: Size) -> ChaosResult:
-    s = _pick(size, Stream(5_000, 300, 5), Stream(1_500, 80, 2))
+    s = _pick(size, Stream(100_000, 5_000, 5), Stream(1_500, 80, 2))
     return await run_stream(env, "clean_restart", s, clean_restart,  # type: ignore[arg-type]
                             EXACT + "; 0 duplicate outputs", seed=11, zero_duplicates=True)
 
 
 async def join_leave(env: ChaosEnv, size: Size) -> ChaosResult:
-    s = _pick(size, Stream(5_000, 300, 5), Stream(1_500, 80, 2))
+    s = _pick(size, Stream(100_000, 5_000, 5), Stream(1_500, 80, 2))
     return await run_stream(env, "worker_join_leave", s, join_and_leave,  # type: ignore[arg-type]
                             EXACT + "; 0 duplicate outputs", seed=13, zero_duplicates=True)
 
 
 async def stall(env: ChaosEnv, size: Size) -> ChaosResult:
-    s: Stream = _pick(size, Stream(3_000, 200, 1, workers=2, stall_s=30),  # type: ignore[assignment]
+    s: Stream = _pick(size, Stream(10_000, 500, 1, workers=2, stall_s=30),  # type: ignore[assignment]
                       Stream(1_000, 60, 1, workers=2, stall_s=6))
     return await run_stream(env, f"broker_stall_{s.stall_s:.0f}s", s, broker_stall(s.stall_s),
                             "workers recover by themselves; " + EXACT, seed=17)
 
 
 async def poison(env: ChaosEnv, size: Size) -> ChaosResult:
-    s = _pick(size, Stream(10_000, 500, 0, poison=1_000), Stream(1_500, 80, 0, poison=150))
+    s = _pick(size, Stream(100_000, 5_000, 0, poison=10_000), Stream(1_500, 80, 0, poison=150))
     return await run_stream(env, "poison_records", s, no_fault,  # type: ignore[arg-type]
                             "100% of poison in the DLQ with a reason; 0 valid lost; 0 crashes; "
                             + EXACT, seed=19)
@@ -71,7 +71,7 @@ async def redis(env: ChaosEnv, size: Size) -> ChaosResult:
 
 
 async def timers(env: ChaosEnv, size: Size) -> ChaosResult:
-    return await sla_timers_kill(env, _pick(size, Timers(500, 180), Timers(200, 40)))  # type: ignore[arg-type]
+    return await sla_timers_kill(env, _pick(size, Timers(1_000, 300), Timers(200, 40)))  # type: ignore[arg-type]
 
 
 SCENARIOS: dict[str, Scenario] = {
