@@ -142,13 +142,13 @@ def _generator(settings: Settings, rate: float, seconds: float, log: Any) -> sub
 
 async def route_and_timers(stack: Stack, probes_n: int, background_rate: float = 1000.0,
                            probe_rate: float = 10.0, half_life_s: float = 5.0,
-                           first_touch_s: float = 5.0) -> LatencyRun:
+                           first_touch_s: float = 5.0, name: str = "latency") -> LatencyRun:
     """Demo requests from fit contacts, produced one by one while the generator sends
     ``background_rate`` events/s: produced -> assignment consumed; SLA and decay timers of
     the probes: deadline -> output consumed."""
-    model = stack.workdir / "timers-model.toml"
+    model = stack.workdir / f"{name}-timers-model.toml"
     model.write_text(probes.timers_model_text(half_life_s, first_touch_s))
-    settings = stack.settings("latency", model_path=model)
+    settings = stack.settings(name, model_path=model)
     await ensure_topics(settings)
     t = settings.topics
     watches = {name: await Watch(settings.kafka_bootstrap_servers, topic, base).start()
@@ -157,8 +157,8 @@ async def route_and_timers(stack: Stack, probes_n: int, background_rate: float =
                    ("sla", t.sla_events, "sla.events"),
                    ("events", t.qualification_events, "qualification.events"),
                    ("contacts", t.qualification_contacts, "qualification.contacts"))}
-    worker = WorkerProcess(settings, stack.workdir / "latency-worker.log").start()
-    gen_log = (stack.workdir / "latency-generator.log").open("ab")
+    worker = WorkerProcess(settings, stack.workdir / f"{name}-worker.log").start()
+    gen_log = (stack.workdir / f"{name}-generator.log").open("ab")
     generator: subprocess.Popen[bytes] | None = None
     from aiokafka import AIOKafkaProducer
 

@@ -58,6 +58,12 @@ FIELDS = (
     ("bytes_per_contact.memory", "bytes"),
     ("bytes_per_contact.rocksdb", "bytes"),
     ("recovery_seconds_1m", "s"),
+    # the same latency probes under a background the worker keeps up with (no issue target)
+    ("at_sustained_load.latency_background_eps", "events/s"),
+    ("at_sustained_load.route_latency_ms.p50", "ms"),
+    ("at_sustained_load.route_latency_ms.p99", "ms"),
+    ("at_sustained_load.timer_lateness_ms.sla_p99", "ms"),
+    ("at_sustained_load.timer_lateness_ms.decay_p99", "ms"),
 )
 
 
