@@ -33,8 +33,9 @@ test: venv promtool
 
 # The reliability scenarios at full size (kill -9, restarts, rebalances, a frozen broker, Redis
 # down, poison records, SLA timers) on their own embedded broker and Redis: chaos-results.json.
+CHAOS_SIZE ?= full
 chaos: venv
-	$(BIN)/python -m tests.chaos --out chaos-results.json
+	$(BIN)/python -m tests.chaos --size $(CHAOS_SIZE) --out chaos-results.json
 
 # promtool (for the alert-rule tests) in .venv/bin: from PATH, else Debian's prometheus package.
 promtool: $(BIN)/promtool
