@@ -181,7 +181,8 @@ def _stalled_partitions(p: Pipeline, topics: set[str],
             highwater = consumer.highwater(tp) or 0
         except Exception:  # noqa: BLE001, S112 - revoked meanwhile: look again next round
             continue
-        if commit_stalled(committed, acked, highwater):
+        read_offset = consumer._read_offset.get(tp)  # type: ignore[attr-defined]
+        if commit_stalled(committed, acked, highwater, read_offset):
             stalled.append((tp, committed))
     return stalled
 
