@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("qualstream.agent")
 REWIND_RETRY_S = 0.5
 STALL_CHECK_S = 5.0  # a partition's commit stuck this long twice in a row is sought back
+SILENT_ROUNDS = 6  # ... or six times when nothing of it was handed out since the commit
+SILENT = "nothing handed out"
 
 
 async def run_agent(
@@ -64,7 +66,7 @@ async def run_agent(
         """Seek a partition back to its committed offset when its commits stalled: the
         message there was dropped before reaching us and nothing after it showed the hole
         (the strict commit rule turns such a loss into this stall)."""
-        suspects: dict[TP, int] = {}
+        suspects: dict[TP, tuple[int, int]] = {}  # tp -> (committed offset, rounds seen)
         while True:
             await asyncio.sleep(STALL_CHECK_S)
             try:
@@ -72,13 +74,20 @@ async def run_agent(
             except Exception:  # noqa: BLE001 - Faust internals mid-rebalance: look again
                 log.exception("%s agent: commit watch failed", name)
                 continue
-            for tp, committed in stalled:
-                if suspects.get(tp) != committed:
-                    suspects[tp] = committed  # seen once: wait one more round
+            seen = {tp for tp, _, _ in stalled}
+            for tp in set(suspects) - seen:
+                del suspects[tp]
+            for tp, committed, why in stalled:
+                before, rounds = suspects.get(tp, (committed, 0))
+                rounds = rounds + 1 if before == committed else 1
+                suspects[tp] = (committed, rounds)
+                # a hole shows in two rounds; a partition from which nothing came at all may
+                # just be waiting behind a backlog on the others, so it gets longer
+                if rounds < (SILENT_ROUNDS if why.startswith(SILENT) else 2):
                     continue
                 del suspects[tp]
-                log.warning("%s agent: commits of %s/%s stalled at offset %s; seeking back",
-                            name, tp.topic, tp.partition, committed)
+                log.warning("%s agent: commits of %s/%s stalled at offset %s (%s); seeking back",
+                            name, tp.topic, tp.partition, committed, why)
                 guard.rewind_to(tp, committed)
                 await _seek(p, tp, committed)
                 _rewound(tp)
@@ -162,7 +171,7 @@ def _committed_offset(p: Pipeline, tp: TP) -> int | None:
 
 
 def _stalled_partitions(p: Pipeline, topics: set[str],
-                        guard: OffsetGuard[TP]) -> list[tuple[TP, int]]:
+                        guard: OffsetGuard[TP]) -> list[tuple[TP, int, str]]:
     """Assigned partitions of ``topics`` whose committed offset cannot move: nothing there
     is queued or being processed, yet later offsets were acked or exist on the broker."""
     consumer = p.app.consumer
@@ -182,8 +191,13 @@ def _stalled_partitions(p: Pipeline, topics: set[str],
         except Exception:  # noqa: BLE001, S112 - revoked meanwhile: look again next round
             continue
         read_offset = consumer._read_offset.get(tp)  # type: ignore[attr-defined]
-        if commit_stalled(committed, acked, highwater, read_offset):
-            stalled.append((tp, committed))
+        if commit_stalled(committed, acked, highwater):
+            waiting = [offset for offset in acked if offset >= committed]
+            why = (f"acked from {min(waiting)}" if waiting
+                   else f"handed out up to {read_offset}"
+                   if read_offset is not None and read_offset > committed
+                   else f"{SILENT} (read offset {read_offset})")
+            stalled.append((tp, committed, f"{why}, highwater {highwater}"))
     return stalled
 
 

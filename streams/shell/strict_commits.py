@@ -48,19 +48,17 @@ def next_commit(acked: Iterable[int], committed: int) -> tuple[int | None, list[
     return end, waiting[end - committed:]
 
 
-def commit_stalled(committed: int, acked: Iterable[int], highwater: int,
-                   read_offset: int | None) -> bool:
+def commit_stalled(committed: int, acked: Iterable[int], highwater: int) -> bool:
     """Whether a partition's commits cannot move although nothing of it is queued or being
     processed: later offsets were acked over a hole at ``committed``, or nothing was acked
-    although the consumer already handed out a later offset (``read_offset``, the last one
-    delivered) and the broker holds offsets from ``committed`` on (the message there was
-    dropped). A partition whose messages were simply not fetched yet (a worker behind a
-    backlog serves its partitions in turn) is not stalled: seeking it back would only make it
-    read again what it had (seen under load: seek-backs every 10-20 s on moving partitions)."""
+    and the broker holds offsets from ``committed`` on (the message there never came, or has
+    not been fetched yet: the agent loop's watch gives that case longer, since a worker behind
+    a backlog serves its partitions in turn and seeking such a partition back only makes it
+    read again what it had; seen under load: seek-backs every 10-20 s on moving partitions)."""
     waiting = [offset for offset in acked if offset >= committed]
     if waiting:
         return min(waiting) > committed
-    return read_offset is not None and read_offset > committed and highwater > committed
+    return highwater > committed
 
 
 def _gapless(consumer: Any, topic: str) -> bool:

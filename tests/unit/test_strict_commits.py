@@ -24,14 +24,11 @@ def test_offsets_below_the_committed_one_and_repeats_are_dropped() -> None:
 
 
 def test_a_stall_is_a_hole_at_the_committed_offset_or_nothing_acked_behind_the_end() -> None:
-    assert commit_stalled(31, [32, 33], 40, 33)  # 31 was dropped, later ones acked
-    assert not commit_stalled(31, [31, 33], 40, 33)  # a commit to 32 is due
-    assert commit_stalled(31, [], 40, 35)  # 31..35 handed out, none arrived: dropped
-    assert not commit_stalled(31, [], 40, 31)  # sought back to 31, nothing fetched yet
-    assert not commit_stalled(31, [], 40, None)  # not fetched yet (a backlog elsewhere)
-    assert not commit_stalled(31, [], 40, 20)
-    assert not commit_stalled(40, [], 40, 45)  # all committed
-    assert not commit_stalled(40, [12], 40, 39)  # a stale ack below the committed one
+    assert commit_stalled(31, [32, 33], highwater=40)  # 31 was dropped, later ones acked
+    assert not commit_stalled(31, [31, 33], highwater=40)  # a commit to 32 is due
+    assert commit_stalled(31, [], highwater=40)  # 31..39 exist and none came (yet)
+    assert not commit_stalled(40, [], highwater=40)  # all committed
+    assert not commit_stalled(40, [12], highwater=40)  # a stale ack below the committed one
 
 
 def _consumer(gapless: frozenset[str]) -> object:
