@@ -12,7 +12,7 @@ repeated transitions per run).
 When partitions are revoked (and at a clean shutdown), Faust has waited for the agents and flushed the producer: every
 send made for an input applied so far is acknowledged. This module then flushes once more
 and records, per revoked partition of the contact and account inputs, the last offset applied
-("every send for an input up to here was acknowledged"):
+("every send for an input up to here was acknowledged"; never lower than the mark before):
 
 - in memory, for this worker if it keeps or gets back the partition;
 - as a row of the partition's table (``__flushed__:<partition>``), sent straight to the
@@ -82,6 +82,15 @@ def wrote_row(p: Pipeline, tp: TP, offset: int) -> None:
         p.first_written[tp] = offset
 
 
+def new_mark(p: Pipeline, table: str, tp: TP) -> int:
+    """The mark to record for ``tp`` at a revocation: the last input applied, or the mark
+    already recorded if that is higher. A mark never goes back: after a rebalance the
+    partition is often read again from a committed offset behind it, and the last input
+    applied is then a replayed one (chaos join/leave: a mark of 1504 written over one past
+    1710 made the replay of the row at 1710 send its acknowledged outbox again)."""
+    return max(p.applied[tp], flushed_through(p, table, tp))
+
+
 def _mark_value(table: str, partition: int, offset: int) -> Any:
     return tick_mark_row(partition, offset) if table == "contacts" else {"flushed": offset}
 
@@ -93,7 +102,7 @@ async def mark_revoked(p: Pipeline, revoked: set[TP]) -> None:
         p.resent.difference_update({key for key in p.resent if key[0] == tp})
     t = p.settings.topics
     owners = {t.contact_inputs: ("contacts", "contact"), t.account_inputs: ("accounts", "account")}
-    wanted = {tp: p.applied[tp] for tp in revoked
+    wanted = {tp: new_mark(p, owners[tp.topic][0], tp) for tp in revoked
               if tp.topic in owners and tp in p.applied}
     if not wanted:
         return

@@ -8,14 +8,14 @@ from typing import Any
 from faust.types import TP as TopicPartition
 
 from streams.shell.contact_rows import tick_mark_row
-from streams.shell.flush_marks import mark_key, needs_resend, wrote_row
+from streams.shell.flush_marks import mark_key, needs_resend, new_mark, wrote_row
 
 TP = TopicPartition("qualstream.contact-inputs", 0)
 
 
 def pipeline(contacts: dict[str, Any] | None = None,
              accounts: dict[str, Any] | None = None) -> Any:
-    return SimpleNamespace(flushed={}, first_written={}, resent=set(),
+    return SimpleNamespace(flushed={}, first_written={}, resent=set(), applied={},
                            tables={"contacts": contacts or {}, "accounts": accounts or {}})
 
 
@@ -55,3 +55,19 @@ def test_rows_this_worker_wrote_since_its_assignment_are_not_sent_again() -> Non
     assert not needs_resend(p, "contacts", TP, 150)
     assert needs_resend(p, "contacts", TP, 99)  # the previous owner's
     assert needs_resend(p, "contacts", TopicPartition("qualstream.contact-inputs", 1), 150)
+
+
+def test_a_mark_never_goes_back_when_the_last_input_applied_was_a_replay() -> None:
+    # chaos join/leave: applied through 1800 and marked, then the partition came back and was
+    # read again from a committed offset of 1154; revoked at 1504, the mark must stay 1800
+    tp = TopicPartition("qualstream.account-inputs", 1)
+    p = pipeline(accounts={mark_key(1): {"flushed": 1800}})
+    p.applied[tp] = 1504
+    assert new_mark(p, "accounts", tp) == 1800
+    p.flushed[tp] = 1900  # a mark this worker wrote, not read back into its store yet
+    assert new_mark(p, "accounts", tp) == 1900
+    p.applied[tp] = 2000
+    assert new_mark(p, "accounts", tp) == 2000
+    p.flushed[tp] = 1800
+    p.applied[tp] = 1504
+    assert not needs_resend(p, "accounts", tp, 1710)  # the replay after the mark was kept
