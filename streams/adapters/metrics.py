@@ -49,6 +49,11 @@ class Metrics:
             "qualstream_event_to_output_seconds",
             "Event time of the causing input to the moment its output was sent.",
             ["output"], buckets=LATENCY_BUCKETS, registry=r)
+        self.input_wait = Histogram(
+            "qualstream_input_wait_seconds",
+            "From a message's broker timestamp to the moment its agent starts processing it "
+            "(each hop's share of the end-to-end latency), by agent.",
+            ["agent"], buckets=LATENCY_BUCKETS, registry=r)
         self.rewinds = Counter(
             "qualstream_offset_rewinds_total",
             "Times an agent found inputs it never received and sought back to them.",

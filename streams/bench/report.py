@@ -52,6 +52,7 @@ FIELDS = (
     ("route_latency_ms.p99", "ms"),
     ("timer_lateness_ms.sla_p99", "ms"),
     ("timer_lateness_ms.decay_p99", "ms"),
+    ("warmup_s", "s"),  # until the background's start-up burst was worked off (- : never)
     ("replay_file_eps", "events/s"),
     ("replay_topic_eps", "events/s"),
     ("replay_vs_raw", "ratio"),
@@ -64,6 +65,7 @@ FIELDS = (
     ("at_sustained_load.route_latency_ms.p99", "ms"),
     ("at_sustained_load.timer_lateness_ms.sla_p99", "ms"),
     ("at_sustained_load.timer_lateness_ms.decay_p99", "ms"),
+    ("at_sustained_load.warmup_s", "s"),
 )
 
 

@@ -136,6 +136,8 @@ async def _loop(p: Pipeline, stream: StreamT, name: str,
                 await _seek(p, msg.tp, expected)
                 _release_unprocessed(p, event)
                 continue
+        if msg.timestamp:
+            p.metrics.input_wait.labels(name).observe(max(0.0, time.time() - msg.timestamp))
         started = time.perf_counter()
         try:
             await process(p, event)

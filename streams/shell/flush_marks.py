@@ -69,9 +69,12 @@ def needs_resend(p: Pipeline, table: str, tp: TP, offset: int) -> bool:
     first = p.first_written.get(tp)
     if first is not None and offset >= first:
         return False
-    if (tp, offset) in p.resent or offset <= flushed_through(p, table, tp):
+    mark = flushed_through(p, table, tp)
+    if (tp, offset) in p.resent or offset <= mark:
         return False
     p.resent.add((tp, offset))
+    log.info("%s/%s/%s read again past the flush mark %s (first row written here: %s)",
+             tp.topic, tp.partition, offset, mark, first)
     return True
 
 
@@ -124,7 +127,9 @@ async def mark_revoked(p: Pipeline, revoked: set[TP]) -> None:
     await p.app.producer.flush()
     for future in sends:
         await future  # raises if the mark was not written: then no mark, as after a crash
-    log.info("flush marks written for %d revoked input partitions", len(sends))
+    log.info("flush marks written for %d revoked input partitions: %s", len(sends),
+             ", ".join(f"{tp.topic}/{tp.partition} at {p.flushed[tp]}" for tp in sorted(wanted)
+                       if tp in p.flushed))
 
 
 def install(p: Pipeline) -> None:

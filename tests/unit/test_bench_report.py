@@ -62,3 +62,27 @@ def test_the_sustained_latency_run_uses_half_the_measured_throughput(
     assert sustained_rate(None) == 100.0
     monkeypatch.setenv("BENCH_SUSTAINED_RATE", "250")
     assert sustained_rate(189.0) == 250.0
+
+
+def test_the_probes_wait_until_the_start_up_burst_is_worked_off(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    from types import SimpleNamespace
+
+    from streams.bench import latency
+
+    lags = iter([900.0, 400.0, None, 12.0, 9.0, 30.0, 8.0, 8.0, 8.0, 8.0])
+    monkeypatch.setattr(latency, "backlog", lambda worker: next(lags))
+    monkeypatch.setattr(latency, "WARMUP_QUIET_S", 0.0)
+
+    async def no_sleep(_: float) -> None:
+        return None
+
+    monkeypatch.setattr(latency.asyncio, "sleep", no_sleep)
+    worker = SimpleNamespace(check_alive=lambda: None)
+    # quiet means at or under the steady backlog on consecutive checks; a spike starts over
+    assert asyncio.run(latency.warm_up(worker, 10.0, 5.0)) is not None  # type: ignore[arg-type]
+    assert next(lags) == 30.0  # it stopped at the first quiet check (12.0 was over)
+
+    monkeypatch.setattr(latency, "WARMUP_CAP_S", 0.0)
+    assert asyncio.run(latency.warm_up(worker, 10.0, 5.0)) is None  # type: ignore[arg-type]
