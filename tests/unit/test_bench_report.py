@@ -51,15 +51,15 @@ def test_missing_figures_are_reported_as_not_measured() -> None:
     assert "latency failed: TimeoutError: probe" in table
 
 
-def test_the_sustained_latency_run_uses_half_the_measured_throughput(
+def test_the_sustained_latency_run_uses_a_fifth_of_the_measured_throughput(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from streams.bench.__main__ import sustained_rate
 
     monkeypatch.delenv("BENCH_SUSTAINED_RATE", raising=False)
-    assert sustained_rate(189.0) == 94.0
-    assert sustained_rate(5.0) == 20.0
+    assert sustained_rate(189.0) == 38.0
+    assert sustained_rate(5.0) == 10.0
     assert sustained_rate(50_000.0) == 1_000.0
-    assert sustained_rate(None) == 100.0
+    assert sustained_rate(None) == 40.0
     monkeypatch.setenv("BENCH_SUSTAINED_RATE", "250")
     assert sustained_rate(189.0) == 250.0
 
