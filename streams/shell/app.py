@@ -20,6 +20,7 @@ from streams.ingest.normalise import IngestPolicy
 from streams.security import faust_credentials
 from streams.shell.deadline_index import DeadlineIndex
 from streams.shell.outbox import Outbox
+from streams.shell.router_states import RouterStates
 from streams.shell.strict_commits import install_strict_commits
 
 log = logging.getLogger("qualstream")
@@ -112,6 +113,7 @@ class Pipeline:
     flushed: dict[Any, int] = field(default_factory=dict)
     first_written: dict[Any, int] = field(default_factory=dict)  # first row written since
     resent: set[tuple[Any, int]] = field(default_factory=set)  # assigned / outboxes resent
+    router_states: RouterStates = field(default_factory=RouterStates)
 
     async def send(self, slot: str, key: bytes, value: bytes | None) -> asyncio.Future[Any]:
         """Send to ``self.topics[slot]`` through the app's producer, not awaiting the broker.

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from streams.core.routing import (
     AssignmentClosed,
     LeadRouted,
-    RouterState,
     RoutingFailed,
     apply_roster,
     close,
@@ -19,7 +17,11 @@ from streams.core.sales_events import AssignmentStarted, RepProfile
 from streams.shell.agent_loop import run_agent
 from streams.shell.app import wall_clock_ms
 from streams.shell.ingest_agent import CONTACT_INPUTS, ROUTING
-from streams.shell.records import contact_input_record, rep_from_record, routing_from_record
+from streams.shell.records import contact_input_record, routing_from_record
+from streams.shell.router_states import (  # noqa: F401 - the row codec, re-exported
+    state_from_record,
+    state_to_record,
+)
 
 if TYPE_CHECKING:
     from faust.types import EventT, StreamT
@@ -27,20 +29,6 @@ if TYPE_CHECKING:
     from streams.shell.app import Pipeline
 
 log = logging.getLogger("qualstream.router")
-
-
-def state_to_record(state: RouterState) -> dict[str, Any]:
-    return asdict(state)
-
-
-def state_from_record(raw: dict[str, Any]) -> RouterState:
-    return RouterState(
-        roster=tuple(rep_from_record(r) for r in raw["roster"]),
-        open=tuple((rid, tuple(ids)) for rid, ids in raw["open"]),
-        current=tuple((pool, tuple((rid, int(w)) for rid, w in weights))
-                      for pool, weights in raw["current"]),
-        recent=tuple(LeadRouted(**r) for r in raw["recent"]),
-    )
 
 
 def assignment_record(routed: LeadRouted, sla_due_at: int | None,
@@ -60,15 +48,14 @@ async def process(p: Pipeline, event: EventT) -> None:
     if msg.key is None or msg.value is None:
         raise ValueError("internal message without key or value")
     key = msg.key.decode()
-    table = p.tables["router"]
-    stored = table.get(key)
-    state = state_from_record(stored) if stored else RouterState()
+    states = p.router_states
+    state = states.get(p, key, msg.partition)
     payload = routing_from_record(p.codec.decode(ROUTING, msg.value))
     if isinstance(payload, RepProfile):
-        table[key] = state_to_record(apply_roster(state, payload))
+        states.put(p, key, msg.partition, apply_roster(state, payload))
         return
     if isinstance(payload, AssignmentClosed):
-        table[key] = state_to_record(close(state, payload))
+        states.put(p, key, msg.partition, close(state, payload))
         return
     if state.routed(payload.event_id) is not None:
         # Read again (an offset not yet committed when a rebalance or a restart moved the
@@ -114,10 +101,15 @@ async def process(p: Pipeline, event: EventT) -> None:
     for ack in acks:
         await ack
     if new_state is not state:
-        table[key] = state_to_record(new_state)
+        states.put(p, key, msg.partition, new_state)
 
 
 def register(p: Pipeline) -> None:
+    def forget(sender: object, revoked: set[Any], **_: object) -> None:
+        p.router_states.forget()  # whoever owns a key next, its row is the truth again
+
+    p.app.on_partitions_revoked.connect(forget, weak=False)  # type: ignore[arg-type]
+
     @p.app.agent(p.topics["routing"], name="router")
     async def router(stream: StreamT) -> None:
         await run_agent(p, stream, "router", process)

@@ -112,3 +112,27 @@ def test_router_state_round_trips_through_json() -> None:
     state, _ = route(state, request, 1_780_000_000_000, RoutingRules(respect_working_hours=False))
     assert state.load("rep-1") == 1
     assert state_from_record(json.loads(json.dumps(state_to_record(state)))) == state
+
+
+def test_router_rows_are_compact_and_rows_of_the_first_format_still_read() -> None:
+    import json
+    from dataclasses import asdict, replace
+
+    from streams.core.routing import RECENT_LIMIT, RouterState, apply_roster, route
+    from streams.core.routing_rules import RoutingRules
+    from streams.shell.router_agent import state_from_record, state_to_record
+
+    state = apply_roster(RouterState(), REP)
+    rules = RoutingRules(respect_working_hours=False)
+    for i in range(RECENT_LIMIT + 5):
+        request = RouteRequested(f"q{i}", 9, f"c-{i}", "A1", None, "NA:smb", "sales_ready",
+                                 "p2", f"e{i}")
+        state, _ = route(state, request, 1_780_000_000_000 + i, rules)
+    assert len(state.recent) == RECENT_LIMIT
+    compact = json.dumps(state_to_record(state))
+    assert state_from_record(json.loads(compact)) == state
+    first_format = json.dumps(asdict(state))  # rows written before ROW_VERSION 2
+    assert state_from_record(json.loads(first_format)) == state
+    assert len(compact) < 0.6 * len(first_format)
+    closed = replace(state, open=())
+    assert state_from_record(json.loads(json.dumps(state_to_record(closed)))) == closed
