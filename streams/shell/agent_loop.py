@@ -199,7 +199,9 @@ def _stalled_partitions(p: Pipeline, topics: set[str],
                    else f"handed out up to {read_offset}"
                    if read_offset is not None and read_offset > committed
                    else f"{SILENT} (read offset {read_offset})")
-            stalled.append((tp, committed, f"{why}, highwater {highwater}"))
+            applied = p.applied.get(tp)
+            stalled.append((tp, committed, f"{why}, highwater {highwater}, "
+                                           f"last processed here {applied}"))
     return stalled
 
 
