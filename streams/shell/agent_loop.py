@@ -150,7 +150,9 @@ async def _loop(p: Pipeline, stream: StreamT, name: str,
         p.metrics.processed.labels(name).inc()
         p.metrics.processing.labels(name).observe(time.perf_counter() - started)
         guard.processed(msg.tp, msg.offset)
-        p.applied[msg.tp] = msg.offset
+        # the highest offset applied, not the last: a replay (after a seek back) applies
+        # lower ones again, and every input up to the highest was applied in order already
+        p.applied[msg.tp] = max(msg.offset, p.applied.get(msg.tp, -1))
         await stream.ack(event)
 
 

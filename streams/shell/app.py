@@ -107,8 +107,8 @@ class Pipeline:
     # per agent, sends not yet acknowledged by the broker (see streams/shell/outbox.py)
     outboxes: dict[str, Outbox] = field(
         default_factory=lambda: {"contact": Outbox(), "account": Outbox()})
-    # per input partition, the last offset processed here, and the last one whose sends are
-    # known acknowledged (see streams/shell/flush_marks.py)
+    # per input partition, the highest offset processed here, and the last one whose sends
+    # are known acknowledged (see streams/shell/flush_marks.py)
     applied: dict[Any, int] = field(default_factory=dict)
     flushed: dict[Any, int] = field(default_factory=dict)
     first_written: dict[Any, int] = field(default_factory=dict)  # first row written since

@@ -11,7 +11,7 @@ repeated transitions per run).
 
 When partitions are revoked (and at a clean shutdown), Faust has waited for the agents and flushed the producer: every
 send made for an input applied so far is acknowledged. This module then flushes once more
-and records, per revoked partition of the contact and account inputs, the last offset applied
+and records, per revoked partition of the contact and account inputs, the highest offset applied
 ("every send for an input up to here was acknowledged"; never lower than the mark before):
 
 - in memory, for this worker if it keeps or gets back the partition;
@@ -86,11 +86,12 @@ def wrote_row(p: Pipeline, tp: TP, offset: int) -> None:
 
 
 def new_mark(p: Pipeline, table: str, tp: TP) -> int:
-    """The mark to record for ``tp`` at a revocation: the last input applied, or the mark
-    already recorded if that is higher. A mark never goes back: after a rebalance the
-    partition is often read again from a committed offset behind it, and the last input
-    applied is then a replayed one (chaos join/leave: a mark of 1504 written over one past
-    1710 made the replay of the row at 1710 send its acknowledged outbox again)."""
+    """The mark to record for ``tp`` at a revocation: the highest input offset applied here
+    (``Pipeline.applied``), or the mark already recorded if that is higher. A mark never goes
+    back: after a rebalance, or a seek that ran late, the partition is often read again from
+    an offset behind it, and the last input applied is then a replayed one (chaos join/leave:
+    a mark of 1047 written while rows up to 1206 had been applied made the replay of those
+    rows send their acknowledged outboxes again)."""
     return max(p.applied[tp], flushed_through(p, table, tp))
 
 
