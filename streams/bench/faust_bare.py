@@ -21,7 +21,8 @@ def main(argv: list[str]) -> None:
 
     bootstrap, topic_name, count, result = argv[0], argv[1], int(argv[2]), Path(argv[3])
     set_fetch_max_wait(20)  # as the pipeline's workers on the embedded broker
-    app = faust.App(f"bench-bare-{uuid.uuid4().hex[:6]}", broker=f"kafka://{bootstrap}",
+    app_id = f"bench-bare-{uuid.uuid4().hex[:6]}"
+    app = faust.App(app_id, broker=f"kafka://{bootstrap}", datadir=str(result.parent / app_id),
                     store="memory://", web_enabled=False, key_serializer="raw",
                     value_serializer="raw", consumer_auto_offset_reset="earliest",
                     topic_allow_declare=False)
