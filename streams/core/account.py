@@ -37,6 +37,7 @@ __all__ = [
     "AccountStageChanged",
     "AccountState",
     "FirmographicsShared",
+    "account_key",
     "account_snapshot",
     "apply_account",
     "evaluate_account",
@@ -243,12 +244,18 @@ def _restage(
     return state, effects
 
 
+def account_key(state: AccountState) -> str:
+    """The account's id in outputs: the CRM's account id, else (not named yet) its domain."""
+    facts = state.firmographics
+    return facts.account_id if facts else state.domain
+
+
 def account_snapshot(state: AccountState, model: ScoringModel) -> AccountSnapshot:
     """The ``qualification.accounts`` record of ``state`` (scored at its ``ref_ms``)."""
     score = evaluate_account(state, model)
     facts = state.firmographics
     return AccountSnapshot(
-        account_id=facts.account_id if facts else state.domain,
+        account_id=account_key(state),
         domain=state.domain,
         stage=state.stage,
         score=score.score,

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from streams.core.account import (
     AccountContextShared,
     AccountStageChanged,
     AccountState,
     FirmographicsShared,
+    account_key,
     account_snapshot,
     apply_account,
 )
 from streams.core.events import AccountContextUpdated, ContactInput, Origin
 from streams.core.lead_routing import account_route_request
-from streams.shell.account_state import state_from_record, state_to_record
+from streams.shell.account_state import state_to_record
 from streams.shell.agent_loop import run_agent
 from streams.shell.contact_sales import router_value
 from streams.shell.flush_marks import needs_resend, wrote_row
@@ -44,13 +45,14 @@ async def process(p: Pipeline, event: EventT) -> None:
     key = msg.key.decode()
     inp = account_input_from_record(p.codec.decode(ACCOUNT_INPUTS, msg.value))
     here = Origin(msg.topic, msg.partition, msg.offset)
-    stored = table.get(key)
-    state: AccountState | None = state_from_record(stored) if stored else None
+    state = p.account_states.get(table, key, msg.partition)
     new_state, effects = apply_account(state, inp, p.model)
     box = p.outboxes["account"]
     if state is not None and new_state is state:
         p.metrics.duplicates.labels("account").inc()
-        if stored.get("xo") == msg.offset and needs_resend(p, "accounts", msg.tp, msg.offset):
+        stored = table.get(key)
+        if (stored and stored.get("xo") == msg.offset
+                and needs_resend(p, "accounts", msg.tp, msg.offset)):
             # Replaying the last input this key applied: send its outbox (the sends the
             # broker may not have acknowledged before a crash) and snapshot again.
             at = f"{msg.topic}/{msg.partition}/{msg.offset}"
@@ -86,6 +88,7 @@ async def process(p: Pipeline, event: EventT) -> None:
     if outbox:
         record["x"] = outbox
     table[key] = record
+    p.account_states.remember(key, msg.partition, new_state)
     await _publish(p, state, new_state)
 
 
@@ -93,7 +96,7 @@ async def _publish(p: Pipeline, state: AccountState | None, new_state: AccountSt
     """Send the account's latest state (latest wins, not awaited)."""
     snap = account_snapshot(new_state, p.model)
     if state is not None:
-        before = account_snapshot(state, p.model).account_id
+        before = account_key(state)
         if before != snap.account_id:
             # Keyed by its domain until the CRM record named it: that key is dropped
             # downstream (compaction), or it would keep a stale state forever.
@@ -109,6 +112,11 @@ async def _to_contact(p: Pipeline, owner: str, inp: ContactInput) -> None:
 
 
 def register(p: Pipeline) -> None:
+    def forget(sender: object, revoked: set[Any], **_: object) -> None:
+        p.account_states.forget()  # whoever owns a key next, its row is the truth again
+
+    p.app.on_partitions_revoked.connect(forget, weak=False)  # type: ignore[arg-type]
+
     @p.app.agent(p.topics["account_inputs"], name="account")
     async def account(stream: StreamT) -> None:
         await run_agent(p, stream, "account", process)

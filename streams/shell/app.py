@@ -18,6 +18,7 @@ from streams.config import Settings
 from streams.core.model import ScoringModel
 from streams.ingest.normalise import IngestPolicy
 from streams.security import faust_credentials
+from streams.shell.account_state import AccountStates
 from streams.shell.deadline_index import DeadlineIndex
 from streams.shell.outbox import Outbox
 from streams.shell.router_states import RouterStates
@@ -114,6 +115,7 @@ class Pipeline:
     first_written: dict[Any, int] = field(default_factory=dict)  # first row written since
     resent: set[tuple[Any, int]] = field(default_factory=set)  # assigned / outboxes resent
     router_states: RouterStates = field(default_factory=RouterStates)
+    account_states: AccountStates = field(default_factory=AccountStates)
 
     async def send(self, slot: str, key: bytes, value: bytes | None) -> asyncio.Future[Any]:
         """Send to ``self.topics[slot]`` through the app's producer, not awaiting the broker.
