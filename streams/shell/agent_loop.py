@@ -105,6 +105,10 @@ async def _loop(p: Pipeline, stream: StreamT, name: str,
                 process: Callable[[Pipeline, EventT], Awaitable[None]],
                 guard: OffsetGuard[TP], gapless: frozenset[str],
                 rewound: Callable[[TP], None]) -> None:
+    # bound once: ``labels()`` looks its child up on every call
+    input_wait = p.metrics.input_wait.labels(name)
+    processed = p.metrics.processed.labels(name)
+    processing = p.metrics.processing.labels(name)
     async for event in stream.events():
         msg = event.message
         if p.app.should_stop or (p.app.rebalancing and msg.topic in gapless):
@@ -137,7 +141,7 @@ async def _loop(p: Pipeline, stream: StreamT, name: str,
                 _release_unprocessed(p, event)
                 continue
         if msg.timestamp:
-            p.metrics.input_wait.labels(name).observe(max(0.0, time.time() - msg.timestamp))
+            input_wait.observe(max(0.0, time.time() - msg.timestamp))
         started = time.perf_counter()
         try:
             await process(p, event)
@@ -147,8 +151,8 @@ async def _loop(p: Pipeline, stream: StreamT, name: str,
             p.metrics.errors.labels(name).inc()
             await send_dead_letter(p, event, "process" if name != "ingest" else "normalise",
                                    exc, f"{name}_agent_error")
-        p.metrics.processed.labels(name).inc()
-        p.metrics.processing.labels(name).observe(time.perf_counter() - started)
+        processed.inc()
+        processing.observe(time.perf_counter() - started)
         guard.processed(msg.tp, msg.offset)
         # the highest offset applied, not the last: a replay (after a seek back) applies
         # lower ones again, and every input up to the highest was applied in order already
