@@ -45,7 +45,7 @@ async def process(p: Pipeline, event: EventT) -> None:
     key = msg.key.decode()
     inp = account_input_from_record(p.codec.decode(ACCOUNT_INPUTS, msg.value))
     here = Origin(msg.topic, msg.partition, msg.offset)
-    state = p.account_states.get(table, key, msg.partition)
+    state = p.account_states.read(table, key, msg.partition)
     new_state, effects = apply_account(state, inp, p.model)
     box = p.outboxes["account"]
     if state is not None and new_state is state:

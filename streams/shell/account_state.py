@@ -3,11 +3,12 @@ state of the accounts written here last."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from streams.core.account import AccountState
 from streams.core.account_events import AccountFirmographics, MemberContributed
+from streams.shell.last_written import LastWritten
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -60,31 +61,17 @@ def state_from_record(raw: dict[str, Any]) -> AccountState:
     )
 
 
-@dataclass
-class AccountStates:
-    """The decoded state of the accounts this worker wrote last, so an account input does not
-    read and decode its row again: the account agent is the single writer of its keys while
-    it owns their partition. Forgotten when partitions are revoked (whoever owns a key next,
-    its row is the truth again); at most ``limit`` keys, the least recently written dropped."""
 
-    limit: int = CACHED_ACCOUNTS
-    _states: dict[str, tuple[int, AccountState]] = field(default_factory=dict)
+class AccountStates(LastWritten[AccountState]):
+    """The decoded state of the accounts this worker wrote last (see ``LastWritten``)."""
 
-    def get(self, table: Mapping[str, Any], key: str, partition: int) -> AccountState | None:
-        known = self._states.get(key)
-        if known is not None and known[0] == partition:
-            return known[1]
+    def __init__(self, limit: int = CACHED_ACCOUNTS) -> None:
+        super().__init__(limit)
+
+    def read(self, table: Mapping[str, Any], key: str, partition: int) -> AccountState | None:
+        """The account's state: as written here last, else decoded from its row."""
+        known = self.get(key, partition)
+        if known is not None:
+            return known
         stored = table.get(key)
         return state_from_record(stored) if stored else None
-
-    def remember(self, key: str, partition: int, state: AccountState) -> None:
-        self._states.pop(key, None)  # re-inserted last: the most recently written
-        if len(self._states) >= self.limit:
-            del self._states[next(iter(self._states))]
-        self._states[key] = (partition, state)
-
-    def forget(self) -> None:
-        self._states.clear()
-
-    def __len__(self) -> int:
-        return len(self._states)

@@ -7,7 +7,7 @@ import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import faust
 from faust.types import TopicT
@@ -20,11 +20,19 @@ from streams.ingest.normalise import IngestPolicy
 from streams.security import faust_credentials
 from streams.shell.account_state import AccountStates
 from streams.shell.deadline_index import DeadlineIndex
+from streams.shell.last_written import LastWritten
 from streams.shell.outbox import Outbox
 from streams.shell.router_states import RouterStates
 from streams.shell.strict_commits import install_strict_commits
 
+if TYPE_CHECKING:
+    from streams.core.contact_state import ContactState
+    from streams.core.sla import SlaState
+    from streams.shell.contact_rows import RowHeader
+
 log = logging.getLogger("qualstream")
+# Decoded contacts kept per worker (the most recently written; a few KB each).
+CACHED_CONTACTS = 4096
 
 
 def faust_settings(settings: Settings) -> dict[str, Any]:
@@ -116,6 +124,9 @@ class Pipeline:
     resent: set[tuple[Any, int]] = field(default_factory=set)  # assigned / outboxes resent
     router_states: RouterStates = field(default_factory=RouterStates)
     account_states: AccountStates = field(default_factory=AccountStates)
+    # contact key -> (row header, state, SLA clocks) as the contact agent wrote it last
+    contact_states: LastWritten[tuple[RowHeader, ContactState, SlaState]] = field(
+        default_factory=lambda: LastWritten(CACHED_CONTACTS))
 
     async def send(self, slot: str, key: bytes, value: bytes | None) -> asyncio.Future[Any]:
         """Send to ``self.topics[slot]`` through the app's producer, not awaiting the broker.

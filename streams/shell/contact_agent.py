@@ -25,7 +25,9 @@ from streams.core.sla import SlaState
 from streams.shell.agent_loop import run_agent
 from streams.shell.app import wall_clock_ms
 from streams.shell.contact_rows import (
+    CONTACT,
     ERASED,
+    RowHeader,
     contact_row,
     erased_row,
     read_contact,
@@ -136,7 +138,10 @@ async def _save(p: Pipeline, key: str, state: core.ContactState, partition: int,
     deadline = min(deadlines) if deadlines else None
     outbox = await p.outboxes["contact"].pending(p, key)
     p.tables["contacts"][key] = contact_row(state, slas, partition, offset, deadline, outbox)
-    p.deadlines(partition).schedule(key, deadline, tuple(t.kind for t in slas.timers))
+    kinds = tuple(t.kind for t in slas.timers)
+    p.contact_states.remember(key, partition, (
+        RowHeader(CONTACT, partition, offset, deadline, kinds), state, slas))
+    p.deadlines(partition).schedule(key, deadline, kinds)
 
 
 async def process(p: Pipeline, event: EventT) -> None:
@@ -152,9 +157,12 @@ async def process(p: Pipeline, event: EventT) -> None:
         return
     inp: ContactInput = decoded if decoded.origin is not None else replace(decoded, origin=here)
     index = p.deadlines(msg.partition)  # before any write: a rebuild would count the new key
-    row = table.get(key)
-    is_new = row is None
-    head = read_header(row) if row is not None else None
+    # a live contact this worker wrote last is not read and decoded again (its row, with the
+    # outbox, is read only for a re-send below)
+    cached = p.contact_states.get(key, msg.partition)
+    row = table.get(key) if cached is None else None
+    is_new = cached is None and row is None
+    head = cached[0] if cached is not None else read_header(row) if row is not None else None
     if head is not None and head.kind == ERASED:
         # An erased contact stays erased: replays and late events are dropped, and only a new
         # CRM record (the contact re-created upstream) starts a fresh history.
@@ -162,7 +170,11 @@ async def process(p: Pipeline, event: EventT) -> None:
             p.metrics.events_dropped.labels("erased").inc()
             return
         row = head = None
-    state, slas = read_contact(row) if row is not None else (None, SlaState())
+    state: core.ContactState | None
+    if cached is not None:
+        _, state, slas = cached
+    else:
+        state, slas = read_contact(row) if row is not None else (None, SlaState())
     if isinstance(inp.payload, AssignmentStarted | SalesActivityObserved):
         await _sales_input(p, key, state, slas, inp.payload, msg.partition, msg.offset)
         return
@@ -170,14 +182,16 @@ async def process(p: Pipeline, event: EventT) -> None:
     box = p.outboxes["contact"]
     if state is not None and new_state is state:
         p.metrics.duplicates.labels("contact").inc()
-        if (head is not None and head.offset == msg.offset and row is not None
+        if (head is not None and head.offset == msg.offset
                 and needs_resend(p, "contacts", msg.tp, msg.offset)):
             # Replaying the last input this key applied: its outbox, snapshot and contribution
             # may not have reached the broker before the crash, so send them again
             # (idempotent; see streams/shell/outbox.py).
-            at = f"{msg.topic}/{msg.partition}/{msg.offset}"
-            await box.resend(p, key, read_outbox(row), at)
-            await _publish_latest(p, state, here)
+            row = row if row is not None else table.get(key)
+            if row is not None:
+                at = f"{msg.topic}/{msg.partition}/{msg.offset}"
+                await box.resend(p, key, read_outbox(row), at)
+                await _publish_latest(p, state, here)
         return
     wrote_row(p, msg.tp, msg.offset)
     await _send_effects(p, key, effects, inp.payload.occurred_at, here)
@@ -188,6 +202,7 @@ async def process(p: Pipeline, event: EventT) -> None:
         # Keep a marker (no personal data) so a replay of older inputs cannot resurrect it.
         await box.settle(key)  # the marker carries no outbox
         table[key] = erased_row(msg.partition, msg.offset)
+        p.contact_states.drop(key)
         index.schedule(key, None)
         index.keys += is_new
         return
@@ -302,6 +317,11 @@ def assigned_partitions(p: Pipeline) -> set[int]:
 
 
 def register(p: Pipeline) -> None:
+    def forget(sender: object, revoked: set[Any], **_: object) -> None:
+        p.contact_states.forget()  # whoever owns a key next, its row is the truth again
+
+    p.app.on_partitions_revoked.connect(forget, weak=False)  # type: ignore[arg-type]
+
     @p.app.agent(p.topics["contact_inputs"], name="contact")
     async def contact(stream: StreamT) -> None:
         await run_agent(p, stream, "contact", process)

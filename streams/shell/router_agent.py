@@ -49,7 +49,7 @@ async def process(p: Pipeline, event: EventT) -> None:
         raise ValueError("internal message without key or value")
     key = msg.key.decode()
     states = p.router_states
-    state = states.get(p, key, msg.partition)
+    state = states.read(p, key, msg.partition)
     payload = routing_from_record(p.codec.decode(ROUTING, msg.value))
     if isinstance(payload, RepProfile):
         states.put(p, key, msg.partition, apply_roster(state, payload))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, fields
 from typing import TYPE_CHECKING, Any
 
 from streams.core.routing import LeadRouted, RouterState
+from streams.shell.last_written import LastWritten
 from streams.shell.records import rep_from_record
 
 if TYPE_CHECKING:
@@ -44,24 +45,20 @@ def state_from_record(raw: dict[str, Any]) -> RouterState:
     )
 
 
-@dataclass
-class RouterStates:
+class RouterStates(LastWritten[RouterState]):
     """The decoded state of each router key this worker wrote last, so a routing input does
-    not decode its whole row again (the router agent is the single writer of its keys while
-    it owns their partition; forgotten when partitions are revoked)."""
+    not decode its whole row again (see ``LastWritten``)."""
 
-    _states: dict[str, tuple[int, RouterState]] = field(default_factory=dict)
+    def __init__(self) -> None:
+        super().__init__(limit=64)  # one key in practice (``ROUTING_KEY``)
 
-    def get(self, p: Pipeline, key: str, partition: int) -> RouterState:
-        known = self._states.get(key)
-        if known is not None and known[0] == partition:
-            return known[1]
+    def read(self, p: Pipeline, key: str, partition: int) -> RouterState:
+        known = LastWritten.get(self, key, partition)
+        if known is not None:
+            return known
         stored = p.tables["router"].get(key)
         return state_from_record(stored) if stored else RouterState()
 
     def put(self, p: Pipeline, key: str, partition: int, state: RouterState) -> None:
         p.tables["router"][key] = state_to_record(state)
-        self._states[key] = (partition, state)
-
-    def forget(self) -> None:
-        self._states.clear()
+        self.remember(key, partition, state)

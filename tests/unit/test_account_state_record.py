@@ -70,19 +70,19 @@ def test_account_states_cache_reads_the_table_only_for_keys_not_written_here() -
     state = _full_state()
     table: dict[str, Any] = {"acme.com": json.loads(json.dumps(state_to_record(state)))}
     states = AccountStates(limit=2)
-    assert states.get(table, "acme.com", 0) == state  # decoded from the row
-    assert states.get(table, "nobody.com", 0) is None
+    assert states.read(table, "acme.com", 0) == state  # decoded from the row
+    assert states.read(table, "nobody.com", 0) is None
     newer = replace(state, intent_signals=state.intent_signals + 1)
     states.remember("acme.com", 0, newer)
-    assert states.get(table, "acme.com", 0) is newer  # the row is not read again
-    assert states.get(table, "acme.com", 1) == state  # another partition: the row says
+    assert states.read(table, "acme.com", 0) is newer  # the row is not read again
+    assert states.read(table, "acme.com", 1) == state  # another partition: the row says
     # bounded: the least recently written key goes first
     states.remember("b.com", 0, AccountState("b.com"))
     states.remember("acme.com", 0, newer)  # written again: now the most recent
     states.remember("c.com", 0, AccountState("c.com"))
     assert len(states) == 2
-    assert states.get(table, "acme.com", 0) is newer
-    assert states.get({}, "b.com", 0) is None
+    assert states.read(table, "acme.com", 0) is newer
+    assert states.read({}, "b.com", 0) is None
     states.forget()
     assert len(states) == 0
-    assert states.get(table, "acme.com", 0) == state
+    assert states.read(table, "acme.com", 0) == state

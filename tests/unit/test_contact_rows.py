@@ -19,6 +19,7 @@ from streams.shell.contact_rows import (
     FIELDS,
     HEADER,
     TICK_MARK,
+    RowHeader,
     contact_row,
     erased_row,
     read_contact,
@@ -126,3 +127,11 @@ def test_values_written_before_rows_existed_still_read() -> None:
 
 def vars_of(timer: SlaTimer) -> dict[str, object]:
     return {name: getattr(timer, name) for name in SlaTimer.__dataclass_fields__}
+
+
+def test_the_header_the_contact_agent_keeps_is_the_rows_own() -> None:
+    """The contact agent keeps the header and state of what it wrote instead of reading the
+    row back (``Pipeline.contact_states``): both must be what the row says."""
+    row = contact_row(STATE, SLAS, 2, 77, 5_225)
+    assert read_header(row) == RowHeader(CONTACT, 2, 77, 5_225, ("first_touch",))
+    assert read_contact(row) == (STATE, SLAS)
