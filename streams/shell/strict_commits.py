@@ -76,6 +76,7 @@ def install_strict_commits(app: Any, gapless: frozenset[str]) -> None:
     new_offset = Consumer._new_offset
     add_gap = Consumer._add_gap
     perform_seek = Consumer.perform_seek
+    commit_offsets = Consumer._commit_offsets
 
     def _new_offset(self: Any, tp: Any) -> int | None:
         committed = self._committed_offset[tp]
@@ -111,7 +112,23 @@ def install_strict_commits(app: Any, gapless: frozenset[str]) -> None:
                 if self._committed_offset[tp] is None and earliest.get(tp) is not None:
                     self._committed_offset[tp] = earliest[tp]
 
+    async def _commit_offsets(self: Any, offsets: Any, start_new_transaction: bool = True) -> bool:
+        did_commit: bool = await commit_offsets(self, offsets, start_new_transaction)
+        if not did_commit:
+            # Faust records the offsets as committed locally even when the commit did not
+            # happen (e.g. "already rebalanced"), and ``ack()`` then ignores every offset below
+            # them: a suspect of the commit watch's stalls (README, Reliability). Said here so
+            # that a stall can be matched with the commit behind it.
+            ours = sorted((tp.topic, tp.partition, offset) for tp, offset in offsets.items()
+                          if _gapless(self, tp.topic))
+            if ours:
+                log.warning("a commit of %d partitions did not happen (Faust records those "
+                            "still assigned as committed anyway): %s", len(ours), ", ".join(
+                                f"{t}/{n} at {o}" for t, n, o in ours[:8]))
+        return did_commit
+
     Consumer._new_offset = _new_offset  # type: ignore[method-assign]
+    Consumer._commit_offsets = _commit_offsets  # type: ignore[method-assign]
     Consumer._add_gap = _add_gap  # type: ignore[method-assign]
     Consumer.perform_seek = _perform_seek  # type: ignore[method-assign]
     Consumer._qualstream_strict = True  # type: ignore[attr-defined]
