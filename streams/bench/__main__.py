@@ -75,9 +75,11 @@ def _state_size(kind: str, count: int, workdir: Path) -> float:
     return float(json.loads(out.stdout.strip().splitlines()[-1])["bytes_per_contact"])
 
 
-async def run(sizes: Sizes, sections: set[str], workdir: Path, echo: Callable[[str], None]
-              ) -> dict[str, Any]:
-    results: dict[str, Any] = {"sizes": asdict(sizes), "errors": {}, "seconds": {}}
+async def run(sizes: Sizes, sections: set[str], workdir: Path, echo: Callable[[str], None],
+              results: dict[str, Any], save: Callable[[], None]) -> None:
+    """Run ``sections`` into ``results``, calling ``save`` after each one (an interrupted or
+    killed run keeps the sections it finished)."""
+    results.update({"sizes": asdict(sizes), "errors": {}, "seconds": {}})
 
     async def section(name: str, body: Callable[[], Awaitable[None]]) -> None:
         if name not in sections:
@@ -90,10 +92,16 @@ async def run(sizes: Sizes, sections: set[str], workdir: Path, echo: Callable[[s
         except (Exception, asyncio.CancelledError) as exc:  # noqa: BLE001 - one failed
             # section must not hide the others (a client cancelled on a busy broker included)
             results["errors"][name] = f"{type(exc).__name__}: {exc}"
+            task = asyncio.current_task()
+            if isinstance(exc, asyncio.CancelledError) and task and task.cancelling():
+                results["errors"][name] = "interrupted (SIGINT/SIGTERM)"
+                save()
+                raise  # the run was stopped: no further sections
             traceback.print_exc()
         results["seconds"][name] = round(time.monotonic() - started, 1)
         figures = {k: v for k, v in results.items() if k not in known}
         echo(f"[bench] {name} done in {results['seconds'][name]:.0f}s: {figures}")
+        save()
 
     with external_or_embedded_broker() as broker, start_redis() as redis:
         stack = Stack(broker, redis, workdir)
@@ -143,7 +151,6 @@ async def run(sizes: Sizes, sections: set[str], workdir: Path, echo: Callable[[s
         await section("replay", do_replay)
         await section("state", do_state)
         await section("recovery", do_recovery)
-    return results
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -162,11 +169,22 @@ def main() -> int:
     output = Path(os.environ.get("BENCH_OUTPUT", "bench-results.json"))
     sizes = Sizes().scaled(scale)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="qualstream-bench-") as tmp:
-        results = asyncio.run(run(sizes, sections, Path(tmp), lambda s: print(s, flush=True)))
-    results["scale"] = scale
-    results["total_seconds"] = round(time.monotonic() - started, 1)
-    report.finish(results, output)
+    results: dict[str, Any] = {"scale": scale}
+
+    def save(echo: Callable[[str], None] = lambda _: None) -> None:
+        results["total_seconds"] = round(time.monotonic() - started, 1)
+        report.finish(results, output, echo)
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="qualstream-bench-") as tmp:
+            asyncio.run(run(sizes, sections, Path(tmp), lambda s: print(s, flush=True),
+                            results, save))
+    except KeyboardInterrupt:
+        results.setdefault("errors", {})["interrupted"] = (
+            "stopped by a signal: the sections not listed in 'seconds' did not finish")
+        raise
+    finally:
+        save(print)
     return 1 if results["errors"] else 0
 
 

@@ -101,28 +101,43 @@ async def wait_behind_backlog(done: Callable[[], bool], worker: WorkerProcess, q
 
 WARMUP_CAP_S = 120.0  # the longest the probes wait for the background's start-up burst
 WARMUP_QUIET_S = 3.0  # ... and how long the backlog must stay at the background's own level
+GROWTH_AFTER_S = 30.0  # from then on, a backlog that keeps growing ends the wait early:
+GROWTH_WINDOW_S = 20.0  # ... grown over this window by more than
+GROWTH_TRAFFIC_S = 2.0  # ... this many seconds of the background's traffic
 
 
-async def warm_up(worker: WorkerProcess, steady_backlog: float, waited_s: float) -> float | None:
+async def warm_up(worker: WorkerProcess, steady_backlog: float, waited_s: float,
+                  background_rate: float = 0.0,
+                  clock: Callable[[], float] = time.monotonic) -> float | None:
     """Wait until the worker has worked off the background's start-up burst (the generator
     sends its reference data, hundreds of accounts and contacts, before the behaviour at its
     rate): the backlog at or under ``steady_backlog`` for ``WARMUP_QUIET_S``. Returns the
     seconds since the background started, or None when it never got there within
-    ``WARMUP_CAP_S`` (a worker slower than the background: the probes then queue behind a
-    growing backlog, and the figures say so). Without this wait the first probes measured
-    the burst: p50 1.5 s and p99 8 s at 5 events/s, against 50 ms once it was worked off."""
-    started = time.monotonic()
+    ``WARMUP_CAP_S``, or when after ``GROWTH_AFTER_S`` the backlog grew over the last
+    ``GROWTH_WINDOW_S`` by more than ``GROWTH_TRAFFIC_S`` of the background's traffic (a worker
+    slower than the background: the probes then queue behind a growing backlog, and the
+    figures say so; waiting the whole cap there only made that backlog two minutes longer).
+    Without this wait the first probes measured the burst: p50 1.5 s and p99 8 s at 5
+    events/s, against 50 ms once it was worked off."""
+    started = clock()
     quiet_since: float | None = None
-    while time.monotonic() - started < WARMUP_CAP_S:
+    seen: list[tuple[float, float]] = []  # (time, backlog) for the growth rule
+    while clock() - started < WARMUP_CAP_S:
         worker.check_alive()
         lag = backlog(worker)
-        now = time.monotonic()
+        now = clock()
         if lag is not None and lag <= steady_backlog:
             quiet_since = quiet_since if quiet_since is not None else now
             if now - quiet_since >= WARMUP_QUIET_S:
                 return round(waited_s + now - started, 1)
         else:
             quiet_since = None
+        if lag is not None and background_rate > 0:
+            seen.append((now, lag))
+            earlier = [b for t, b in seen if t <= now - GROWTH_WINDOW_S]
+            if (now - started >= GROWTH_AFTER_S and earlier
+                    and lag - earlier[-1] > GROWTH_TRAFFIC_S * background_rate):
+                return None
         await asyncio.sleep(0.5)
     return None
 
@@ -144,6 +159,7 @@ class LatencyRun:
     background_eps: float
     unrouted: int = 0
     warmup_s: float | None = None  # None: the backlog never cleared (probes queued behind it)
+    background_s: float | None = None  # how long the background traffic ran
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -158,6 +174,7 @@ class LatencyRun:
                                   "decay_samples": len(self.decay_lateness_ms)},
             "latency_background_eps": self.background_eps,
             "warmup_s": self.warmup_s,
+            "background_s": self.background_s,
         }
 
 
@@ -217,17 +234,31 @@ async def route_and_timers(stack: Stack, probes_n: int, background_rate: float =
 
         await wait_until(profiled, 300, "probe contacts profiled", check=worker.check_alive)
         settle_s, spacing = 5.0, 1.0 / probe_rate
-        run_s = settle_s + probes_n * spacing + 3 * (half_life_s + first_touch_s) + 30
+        # the background runs on while the probes' timers come due, then stops: a worker
+        # slower than the background works off a bounded backlog instead of an endless one
+        tail_s = 3 * (half_life_s + first_touch_s) + 30
+        run_s = settle_s + probes_n * spacing + tail_s
         generator = _generator(settings, background_rate, run_s + WARMUP_CAP_S, gen_log)
+        background_started = time.monotonic()
         await asyncio.sleep(settle_s)  # the background reaches its rate first
         idle = 4.0 * settings.partitions  # a few timer ticks per partition
-        warmup_s = await warm_up(worker, idle + background_rate * 0.5, settle_s)
+        warmup_s = await warm_up(worker, idle + background_rate * 0.5, settle_s, background_rate)
         sent_ms: dict[str, int] = {}
         for cid in ids:
             at = int(time.time() * 1000)
             sent_ms[f"demo-{cid}"] = at
             await send(t.web, "events.web", cid, probes.demo_request(f"demo-{cid}", cid, at))
             await asyncio.sleep(spacing)
+
+        background_s: list[float] = []
+
+        def stop_background() -> None:
+            if generator is not None and generator.poll() is None:
+                generator.terminate()
+            if not background_s:
+                background_s.append(round(time.monotonic() - background_started, 1))
+
+        stopper = asyncio.get_running_loop().call_later(tail_s, stop_background)
 
         def routed() -> dict[str, int]:
             return {v["caused_by"]: at for _, v, at in watches["assignments"].seen
@@ -257,7 +288,10 @@ async def route_and_timers(stack: Stack, probes_n: int, background_rate: float =
                if k in wanted and v.get("status") in ("warning", "breached")]
         decay = [float(at - v["occurred_at"]) for k, v, at in watches["events"].seen
                  if k in wanted and v.get("trigger") == "decay"]
-        return LatencyRun(route_ms, sla, decay, background_rate, unrouted, warmup_s)
+        stopper.cancel()
+        stop_background()  # when everything came before the tail ran out
+        return LatencyRun(route_ms, sla, decay, background_rate, unrouted, warmup_s,
+                          background_s[0])
     finally:
         if generator is not None and generator.poll() is None:
             generator.terminate()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,71 @@ def test_the_probes_wait_until_the_start_up_burst_is_worked_off(
 
     monkeypatch.setattr(latency, "WARMUP_CAP_S", 0.0)
     assert asyncio.run(latency.warm_up(worker, 10.0, 5.0)) is None  # type: ignore[arg-type]
+
+
+def test_the_probes_stop_waiting_for_a_warm_up_once_the_backlog_keeps_growing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker slower than its background never warms up: the wait ends once the backlog grew
+    by more than a few seconds of traffic over the growth window, not after the whole cap
+    (two more minutes of backlog in front of the probes). A backlog that shrinks, however
+    slowly, is waited for."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from streams.bench import latency
+
+    clock = SimpleNamespace(now=0.0)
+
+    async def tick(seconds: float) -> None:
+        clock.now += seconds
+
+    monkeypatch.setattr(latency.asyncio, "sleep", tick)
+    worker = SimpleNamespace(check_alive=lambda: None)
+
+    # 1,000 events/s in, ~250/s worked off: +375 per half second
+    monkeypatch.setattr(latency, "backlog", lambda worker: 5_000 + 750.0 * clock.now)
+    got = asyncio.run(latency.warm_up(worker, 500.0, 5.0, 1_000.0,  # type: ignore[arg-type]
+                                      clock=lambda: clock.now))
+    assert got is None
+    assert latency.GROWTH_AFTER_S <= clock.now < latency.GROWTH_AFTER_S + 1
+
+    # catching up slowly: 5,000 behind, 10 fewer per second; never under 500 within the cap
+    clock.now = 0.0
+    monkeypatch.setattr(latency, "backlog", lambda worker: 5_000 - 10.0 * clock.now)
+    got = asyncio.run(latency.warm_up(worker, 500.0, 5.0, 50.0,  # type: ignore[arg-type]
+                                      clock=lambda: clock.now))
+    assert got is None
+    assert clock.now >= latency.WARMUP_CAP_S  # waited the whole cap
+
+    # the same growth at a background too slow to matter (2 s of 10,000/s traffic): waited on
+    clock.now = 0.0
+    monkeypatch.setattr(latency, "backlog", lambda worker: 5_000 + 750.0 * clock.now
+                        if clock.now < 60 else 100.0)
+    got = asyncio.run(latency.warm_up(worker, 500.0, 5.0, 10_000.0,  # type: ignore[arg-type]
+                                      clock=lambda: clock.now))
+    assert got is not None and got >= 60
+
+
+def test_an_interrupted_bench_still_writes_what_it_measured(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from streams.bench import __main__ as bench
+
+    async def measured_then_stopped(sizes: object, sections: object, workdir: object,
+                                    echo: object, results: dict[str, object],
+                                    save: Callable[[], None]) -> None:
+        results.update({"errors": {}, "seconds": {"throughput": 1.0}})
+        results["raw_consume_eps"] = 80_000.0
+        save()
+        raise KeyboardInterrupt  # what SIGTERM raises (bench._interrupt)
+
+    out = tmp_path / "bench.json"
+    monkeypatch.setattr(bench, "run", measured_then_stopped)
+    monkeypatch.setenv("BENCH_OUTPUT", str(out))
+    monkeypatch.setenv("BENCH_SCALE", "0.05")
+    monkeypatch.delenv("BENCH_ONLY", raising=False)
+    with pytest.raises(KeyboardInterrupt):
+        bench.main()
+    written = json.loads(out.read_text())
+    assert written["raw_consume_eps"] == 80_000.0
+    assert "interrupted" in written["errors"]
+    assert written["scale"] == 0.05 and written["targets"]
