@@ -36,8 +36,10 @@ from streams.shell.contact_rows import (
     tick_mark_row,
 )
 from streams.shell.contact_sales import (
+    acked_sender,
     on_activity,
     on_assignment,
+    outbox_sender,
     router_value,
     send_sla_effects,
 )
@@ -67,7 +69,7 @@ async def _deliver(futures: list[Any]) -> None:
     A transition must be durable before the state that says it happened: otherwise a crash
     could persist the state (so the replayed input is skipped) and lose the transition. On
     the hot path (``process``) the row's outbox says it instead, without a round trip per
-    input (see ``streams/shell/outbox.py``); timers and sales inputs still wait here.
+    input (see ``streams/shell/outbox.py``); timers still wait here, once per tick.
     """
     if futures:
         await asyncio.gather(*futures)
@@ -176,7 +178,7 @@ async def process(p: Pipeline, event: EventT) -> None:
     else:
         state, slas = read_contact(row) if row is not None else (None, SlaState())
     if isinstance(inp.payload, AssignmentStarted | SalesActivityObserved):
-        await _sales_input(p, key, state, slas, inp.payload, msg.partition, msg.offset)
+        await _sales_input(p, key, state, slas, inp.payload, msg, head, row)
         return
     new_state, effects = core.apply(state, inp, p.model)
     box = p.outboxes["contact"]
@@ -252,8 +254,7 @@ async def _tick(p: Pipeline, tick: TimerTick, here: Origin) -> None:
         if new_slas is not slas:
             p.metrics.timers_fired.labels("sla").inc()
         await _send_effects(p, key, effects, tick.occurred_at, here)
-        new_slas, sent = await send_sla_effects(p, new_slas, sla_effects, fired)
-        acks.extend(sent)
+        new_slas = await send_sla_effects(p, new_slas, sla_effects, fired, acked_sender(p, acks))
         fired_here.append((key, state, fired, new_slas, head.offset))
     await _deliver(acks)
     for key, state, fired, new_slas, offset in fired_here:
@@ -274,22 +275,36 @@ async def _tick(p: Pipeline, tick: TimerTick, here: Origin) -> None:
 
 
 async def _sales_input(p: Pipeline, key: str, state: core.ContactState | None, slas: SlaState,
-                       payload: AssignmentStarted | SalesActivityObserved, partition: int,
-                       offset: int) -> None:
-    """An assignment starts SLA clocks; sales activity stops them and may move the stage."""
+                       payload: AssignmentStarted | SalesActivityObserved, msg: Any,
+                       head: RowHeader | None, row: bytes | None) -> None:
+    """An assignment starts SLA clocks; sales activity stops them and may move the stage.
+
+    Their sends go through the contact's outbox, like those of every other input: no round
+    trip per input (an assignment per routed lead and per SLA reassignment; while each waited
+    for the broker, a burst of demo requests queued the partition behind those waits). The
+    row records the input's offset, so a replay of it (after a crash) is recognised: the
+    input the row last applied sends the row's outbox again, earlier ones are skipped.
+    """
     if state is None:
         p.metrics.events_dropped.labels("unknown_contact").inc()
         return
-    if isinstance(payload, AssignmentStarted):
-        new_slas, acks = await on_assignment(p, slas, payload, key)
-        await _deliver(acks)
-        await p.outboxes["contact"].settle(key)  # no outbox resend on this path's replay
-        await _save(p, key, state, partition, offset, new_slas)
+    box = p.outboxes["contact"]
+    if head is not None and head.partition == msg.partition and msg.offset <= head.offset:
+        p.metrics.duplicates.labels("contact").inc()
+        if head.offset == msg.offset and needs_resend(p, "contacts", msg.tp, msg.offset):
+            row = row if row is not None else p.tables["contacts"].get(key)
+            if row is not None:
+                await box.resend(p, key, read_outbox(row),
+                                 f"{msg.topic}/{msg.partition}/{msg.offset}")
         return
-    new_state, new_slas, acks = await on_activity(p, state, slas, payload)
-    await _deliver(acks)
-    await p.outboxes["contact"].settle(key)
-    await _save(p, key, new_state, partition, offset, new_slas)
+    wrote_row(p, msg.tp, msg.offset)
+    send = outbox_sender(p, key)
+    if isinstance(payload, AssignmentStarted):
+        new_slas = await on_assignment(p, slas, payload, key, send)
+        await _save(p, key, state, msg.partition, msg.offset, new_slas)
+        return
+    new_state, new_slas = await on_activity(p, state, slas, payload, send)
+    await _save(p, key, new_state, msg.partition, msg.offset, new_slas)
     if new_state is not state:
         snap = core.snapshot(new_state, p.model)
         await p.topics["qualification_contacts"].send(
