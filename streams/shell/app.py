@@ -115,7 +115,7 @@ class Pipeline:
     _deadlines: dict[int, DeadlineIndex] = field(default_factory=dict)
     # per agent, sends not yet acknowledged by the broker (see streams/shell/outbox.py)
     outboxes: dict[str, Outbox] = field(
-        default_factory=lambda: {"contact": Outbox(), "account": Outbox()})
+        default_factory=lambda: {"contact": Outbox(), "account": Outbox(), "router": Outbox()})
     # per input partition, the highest offset processed here, and the last one whose sends
     # are known acknowledged (see streams/shell/flush_marks.py)
     applied: dict[Any, int] = field(default_factory=dict)

@@ -45,20 +45,39 @@ def state_from_record(raw: dict[str, Any]) -> RouterState:
     )
 
 
-class RouterStates(LastWritten[RouterState]):
+RouterRow = tuple[RouterState, int]  # the state and the offset of the input it last applied
+
+
+class RouterStates(LastWritten[RouterRow]):
     """The decoded state of each router key this worker wrote last, so a routing input does
-    not decode its whole row again (see ``LastWritten``)."""
+    not decode its whole row again (see ``LastWritten``).
+
+    A row also carries the offset of the input it last applied (on its partition; -1 in rows
+    written before it was kept) and the row's outbox: the router's sends the broker had not
+    acknowledged when it was written (``streams/shell/outbox.py``)."""
 
     def __init__(self) -> None:
         super().__init__(limit=64)  # one key in practice (``ROUTING_KEY``)
 
-    def read(self, p: Pipeline, key: str, partition: int) -> RouterState:
+    def read(self, p: Pipeline, key: str, partition: int) -> RouterRow:
         known = LastWritten.get(self, key, partition)
         if known is not None:
             return known
         stored = p.tables["router"].get(key)
-        return state_from_record(stored) if stored else RouterState()
+        if not stored:
+            return RouterState(), -1
+        same_partition = stored.get("partition") == partition
+        return state_from_record(stored), int(stored.get("offset", -1)) if same_partition else -1
 
-    def put(self, p: Pipeline, key: str, partition: int, state: RouterState) -> None:
-        p.tables["router"][key] = state_to_record(state)
-        self.remember(key, partition, state)
+    def put(self, p: Pipeline, key: str, partition: int, state: RouterState, offset: int,
+            outbox: list[list[str]]) -> None:
+        record = state_to_record(state)
+        record.update(partition=partition, offset=offset, outbox=outbox)
+        p.tables["router"][key] = record
+        self.remember(key, partition, (state, offset))
+
+
+def stored_outbox(p: Pipeline, key: str) -> list[list[str]]:
+    """The outbox of ``key``'s stored row (none in a row written before outboxes)."""
+    stored = p.tables["router"].get(key)
+    return list(stored.get("outbox") or ()) if stored else []
