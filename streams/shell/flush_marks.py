@@ -11,7 +11,7 @@ repeated transitions per run).
 
 When partitions are revoked (and at a clean shutdown), Faust has waited for the agents and flushed the producer: every
 send made for an input applied so far is acknowledged. This module then flushes once more
-and records, per revoked partition of the contact and account inputs, the highest offset applied
+and records, per revoked partition of the contact, account and routing inputs, the highest offset applied
 ("every send for an input up to here was acknowledged"; never lower than the mark before):
 
 - in memory, for this worker if it keeps or gets back the partition;
@@ -105,7 +105,8 @@ async def mark_revoked(p: Pipeline, revoked: set[TP]) -> None:
         p.first_written.pop(tp, None)
         p.resent.difference_update({key for key in p.resent if key[0] == tp})
     t = p.settings.topics
-    owners = {t.contact_inputs: ("contacts", "contact"), t.account_inputs: ("accounts", "account")}
+    owners = {t.contact_inputs: ("contacts", "contact"), t.account_inputs: ("accounts", "account"),
+              t.routing: ("router", "router")}
     wanted = {tp: new_mark(p, owners[tp.topic][0], tp) for tp in revoked
               if tp.topic in owners and tp in p.applied}
     if not wanted:
